@@ -1,0 +1,2 @@
+//! Package catalogers.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Vulnerability matching.
+#![forbid(unsafe_code)]

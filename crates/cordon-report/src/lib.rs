@@ -1,0 +1,2 @@
+//! Report presenters.
+#![forbid(unsafe_code)]
