@@ -72,6 +72,8 @@ impl Node {
 #[derive(Debug, Clone, Default)]
 pub struct Rootfs {
     nodes: BTreeMap<String, Node>,
+    /// Every retained version of a path, one per layer that wrote it, oldest first.
+    history: BTreeMap<String, Vec<(usize, Arc<[u8]>)>>,
 }
 
 impl Rootfs {
@@ -205,6 +207,19 @@ impl Rootfs {
         let resolved = self.resolve(path)?;
         let node = self.nodes.get(&resolved)?;
         Some((resolved, node))
+    }
+
+    /// Records the content a layer wrote at `path`, so that catalogers can tell in which
+    /// layer a package first appeared in a shared database file such as
+    /// `var/lib/dpkg/status`.
+    pub fn record_version(&mut self, path: &str, layer: usize, content: Arc<[u8]>) {
+        self.history.entry(path.to_string()).or_default().push((layer, content));
+    }
+
+    /// Returns the retained versions of `path` (not following symlinks), oldest layer
+    /// first; empty when the reader kept none.
+    pub fn versions(&self, path: &str) -> &[(usize, Arc<[u8]>)] {
+        self.history.get(path.trim_start_matches('/')).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn has_descendants(&self, dir: &str) -> bool {

@@ -1,0 +1,13 @@
+//! The `cordon` command.
+#![forbid(unsafe_code)]
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = commands::Cli::parse();
+    commands::run(cli)
+}
