@@ -31,7 +31,8 @@ step() {
   shift
   local start=$SECONDS status=0
   echo "==> ci-setup: $name"
-  "$@" || status=$?
+  # Daemons that a step starts (dockerd) must not inherit the lock, or they hold it forever.
+  "$@" 9>&- || status=$?
   local elapsed=$((SECONDS - start))
   if [ "$status" -ne 0 ]; then
     echo "ci-setup: step '$name' failed with exit code $status after ${elapsed} s" >&2
@@ -68,11 +69,11 @@ install_packages() {
   fi
   echo "installing: $(tr '\n' ' ' <<<"$missing")"
 
-  # The ClamAV signature updater would try to reach its own servers: keep it manual.
+  # The ClamAV signature updater would try to reach its own servers, so it is set to manual.
   echo 'clamav-freshclam clamav-freshclam/autoupdate_freshclam select manual' | debconf-set-selections
 
-  # Stop package scripts from starting daemons (freshclam, clamd, dockerd): the tests start
-  # what they need themselves. A policy-rc.d that was already there stays untouched.
+  # Stop package scripts from starting daemons (freshclam, clamd, dockerd), because the tests
+  # start what they need themselves. A policy-rc.d that was already there stays untouched.
   local own_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -130,9 +131,11 @@ fi
 mkdir -p "$images"
 
 # Two concurrent runs would build the same images into the same folders.
-exec 9>"$images/.ci-setup.lock"
+lock=/run/lock/cordon-ci-setup.lock
+mkdir -p /run/lock
+exec 9>"$lock"
 if ! flock -n 9; then
-  echo "ci-setup: another ci-setup.sh holds $images/.ci-setup.lock; waiting for it"
+  echo "ci-setup: another ci-setup.sh holds $lock, waiting for it"
   flock 9
 fi
 
