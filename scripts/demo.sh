@@ -55,8 +55,9 @@ run_gate "$cordon" scan dir:samples/rootfs/debian-bullseye --db "$tmp/cordon.db"
 
 for app in python-app node-app; do
   echo
-  echo "== cordon scan dir:samples/rootfs/$app"
-  "$cordon" scan "dir:samples/rootfs/$app" --db "$tmp/cordon.db" --format table
+  echo "== cordon scan dir:samples/rootfs/$app (same gate)"
+  run_gate "$cordon" scan "dir:samples/rootfs/$app" --db "$tmp/cordon.db" \
+    --format table --fail-on "$fail_on" --max-count "$max_count"
 done
 
 echo
