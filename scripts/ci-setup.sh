@@ -108,6 +108,10 @@ build_bullseye() {
   local stamp=$out/.debian-bullseye-main.done
   if [ -e "$stamp" ] && [ -s "$out/debian-bullseye-main.docker.tar" ]; then
     echo "reusing $out/debian-bullseye-main.docker.tar"
+    # A new Docker Engine state lacks the image that the archive holds.
+    if ! docker image inspect cordon-corpus/debian-bullseye-main:derived >/dev/null 2>&1; then
+      docker load -i "$out/debian-bullseye-main.docker.tar"
+    fi
     return 0
   fi
   rm -f "$stamp"
