@@ -1,0 +1,296 @@
+//! Observations collected during one sandbox run, the input of the behaviour signals.
+//!
+//! Times are seconds since the target container was started (`t = 0`).
+
+use serde::{Deserialize, Serialize};
+
+/// One process that executed inside the target container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcessRecord {
+    /// Process id as seen by the collector: the sandbox pid on runsc, the host pid on runc.
+    pub pid: u32,
+    /// Parent process id in the same pid space, when known.
+    pub ppid: Option<u32>,
+    /// Argument vector of the exec; empty when the process was gone before it could be read.
+    pub argv: Vec<String>,
+    /// Path of the executed file as the container saw it.
+    pub exe: String,
+    /// Real user id, when known.
+    pub uid: Option<u32>,
+    /// Working directory at exec time, when known.
+    pub cwd: Option<String>,
+    /// Seconds since t = 0 when the exec happened.
+    pub start: f64,
+    /// Seconds since t = 0 when the process exited, when seen.
+    pub end: Option<f64>,
+    /// Exit status, when seen.
+    pub exit_code: Option<i32>,
+    /// Environment entries of the exec that matter for signals (`LD_PRELOAD`, `HISTFILE`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// False when the exec event arrived but the process had exited before its details were read.
+    pub details_complete: bool,
+}
+
+impl ProcessRecord {
+    /// Returns the base name of the executable, or of `argv[0]` when the exe is unknown.
+    pub fn program(&self) -> &str {
+        let path = if self.exe.is_empty() {
+            self.argv.first().map(String::as_str).unwrap_or("")
+        } else {
+            self.exe.as_str()
+        };
+        path.rsplit('/').next().unwrap_or(path)
+    }
+
+    /// Returns the program name with busybox's multi-call form resolved: for `busybox nc ...`
+    /// or an exec of busybox through an applet link named `nc`, the applet `nc`.
+    pub fn applet(&self) -> &str {
+        let program = self.program();
+        if program != "busybox" {
+            return program;
+        }
+        let argv0 = self.argv.first().map(String::as_str).unwrap_or("");
+        let argv0 = argv0.rsplit('/').next().unwrap_or(argv0);
+        if !argv0.is_empty() && argv0 != "busybox" {
+            return argv0;
+        }
+        self.argv.get(1).map(String::as_str).unwrap_or(program)
+    }
+
+    /// Returns the arguments that follow the applet name (see [`ProcessRecord::applet`]).
+    pub fn applet_args(&self) -> &[String] {
+        let argv0 = self.argv.first().map(String::as_str).unwrap_or("");
+        let argv0 = argv0.rsplit('/').next().unwrap_or(argv0);
+        let skip = if self.program() == "busybox" && argv0 == "busybox" {
+            2
+        } else {
+            1
+        };
+        self.argv.get(skip..).unwrap_or(&[])
+    }
+
+    /// Returns the argument vector joined by spaces.
+    pub fn command_line(&self) -> String {
+        self.argv.join(" ")
+    }
+}
+
+/// One DNS question seen by the sinkhole.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// Queried name without the trailing dot, lower case.
+    pub name: String,
+    /// Record type (`A`, `AAAA`, `TXT`...).
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// Answer the sinkhole returned, if any.
+    pub answer: Option<String>,
+    /// Seconds since t = 0.
+    pub time: f64,
+}
+
+/// One connection or datagram exchange the target started towards the fake internet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowRecord {
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// Original destination address the target asked for.
+    pub dst_ip: String,
+    /// Original destination port.
+    pub dst_port: u16,
+    /// Name that the sinkhole resolved to `dst_ip`, when the target looked it up.
+    pub dst_name: Option<String>,
+    /// Bytes the target sent.
+    pub bytes: u64,
+    /// Hex of the first client payload, truncated by the collector.
+    pub first_payload_hex: String,
+    /// Seconds since t = 0 when the flow started.
+    pub time: f64,
+}
+
+impl FlowRecord {
+    /// Returns the first payload decoded from hex, or nothing when the hex is invalid.
+    pub fn first_payload(&self) -> Vec<u8> {
+        hex::decode(&self.first_payload_hex).unwrap_or_default()
+    }
+}
+
+/// How a path changed between the image and the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The path did not exist in the image.
+    Added,
+    /// The path existed in the image and was modified.
+    Changed,
+    /// The path existed in the image and was removed.
+    Deleted,
+    /// The path was created during the run and removed again before the end.
+    Transient,
+}
+
+impl ChangeKind {
+    /// Returns the one-letter code that `docker diff` prints.
+    pub fn letter(self) -> char {
+        match self {
+            ChangeKind::Added => 'A',
+            ChangeKind::Changed => 'C',
+            ChangeKind::Deleted => 'D',
+            ChangeKind::Transient => 'T',
+        }
+    }
+}
+
+/// Content class of a file, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// ELF executable or shared object.
+    Elf,
+    /// Text starting with `#!`.
+    Script,
+    /// tar, gzip, zip, xz, bzip2 or zstd data.
+    Archive,
+    /// Directory.
+    Directory,
+    /// Symbolic link.
+    Symlink,
+    /// Anything else, or content that was not read.
+    #[default]
+    Other,
+}
+
+/// One file-system change with the content facts that were gathered for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Absolute path inside the container.
+    pub path: String,
+    /// Kind of change.
+    pub change: Option<ChangeKind>,
+    /// Size in bytes, for regular files.
+    pub size: Option<u64>,
+    /// Permission bits including setuid/setgid, for files whose metadata was read.
+    pub mode: Option<u32>,
+    /// SHA-256 of the content, for regular files that were read.
+    pub sha256: Option<String>,
+    /// Content class.
+    pub kind: FileKind,
+    /// True when an exec of this path was recorded.
+    pub executed: bool,
+    /// First bytes of text content (scripts and small text files), for content signals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_head: Option<String>,
+    /// True when the path lies in a VOLUME the image declares.
+    #[serde(default)]
+    pub in_volume: bool,
+    /// Why content facts are missing, when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// File-system syscall seen by the tracer, kept for signals that depend on reads and deletes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileAccess {
+    /// Process that made the call.
+    pub pid: u32,
+    /// Absolute path, or the path as passed when it was relative.
+    pub path: String,
+    /// What the call did.
+    pub op: FileOp,
+    /// Seconds since t = 0.
+    pub time: f64,
+}
+
+/// Kind of traced file-system call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileOp {
+    /// Opened for reading.
+    Read,
+    /// Opened for writing or created.
+    Write,
+    /// Removed.
+    Unlink,
+    /// Permission change; the value holds the new mode.
+    Chmod(u32),
+}
+
+/// Socket call seen by the tracer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketCall {
+    /// Process that made the call.
+    pub pid: u32,
+    /// `connect`, `bind` or `listen`.
+    pub call: String,
+    /// Address as `ip:port`, when the call carried one.
+    pub address: Option<String>,
+    /// Seconds since t = 0.
+    pub time: f64,
+}
+
+/// One per-second sample of the Engine's stats stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsSample {
+    /// Seconds since t = 0.
+    pub time: f64,
+    /// CPU use in percent of one core (200 means two cores busy).
+    pub cpu_percent: f64,
+    /// Memory use in bytes.
+    pub memory_bytes: u64,
+    /// Number of processes and threads.
+    pub pids: u64,
+}
+
+/// Hit of the malware scanner on a file of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContentMatch {
+    /// Path of the scanned file.
+    pub path: String,
+    /// Rule or signature name.
+    pub rule: String,
+    /// Severity the rule assigns.
+    pub severity: cordon_model::Severity,
+}
+
+/// Facts of the image that signals compare behaviour against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImageFacts {
+    /// Image reference as run.
+    pub reference: String,
+    /// Entrypoint and command that started the target.
+    pub command: Vec<String>,
+    /// Ports the image exposes, as `80/tcp`.
+    pub exposed_ports: Vec<String>,
+    /// Paths the image declares as VOLUMEs.
+    pub volumes: Vec<String>,
+}
+
+/// Everything one run observed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observations {
+    /// Facts of the image.
+    pub image: ImageFacts,
+    /// Every recorded exec, in start order.
+    pub processes: Vec<ProcessRecord>,
+    /// Exec events whose process could not be attributed to a container or read.
+    pub unattributed_execs: u64,
+    /// DNS questions.
+    pub dns: Vec<DnsRecord>,
+    /// Connections and UDP exchanges.
+    pub flows: Vec<FlowRecord>,
+    /// File-system changes.
+    pub files: Vec<FileRecord>,
+    /// Traced file-system calls (runsc only).
+    pub file_accesses: Vec<FileAccess>,
+    /// Traced socket calls (runsc only).
+    pub socket_calls: Vec<SocketCall>,
+    /// Resource samples.
+    pub stats: Vec<StatsSample>,
+    /// CPU limit of the target in cores.
+    pub cpu_limit: f64,
+    /// Length of the observation window in seconds.
+    pub duration: f64,
+    /// Malware-scanner hits on files of the run.
+    pub content_matches: Vec<ContentMatch>,
+}
