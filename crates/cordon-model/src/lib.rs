@@ -8,10 +8,12 @@
 
 mod ecosystem;
 mod finding;
+mod malware;
 mod package;
 mod severity;
 
 pub use ecosystem::Ecosystem;
 pub use finding::{Finding, FindingStatus, SeverityRating};
+pub use malware::{MalwareEngine, MalwareFinding, MalwareReport, MalwareWarning, StringMatch};
 pub use package::{Distro, LayerRef, Package};
 pub use severity::{ParseSeverityError, Severity};
