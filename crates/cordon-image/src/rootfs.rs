@@ -20,6 +20,9 @@ pub enum NodeKind {
     Other,
 }
 
+/// Content one layer wrote at a path: layer index and bytes.
+pub type LayerVersion = (usize, Arc<[u8]>);
+
 /// Metadata of one path in the merged view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
@@ -38,7 +41,13 @@ pub struct Node {
 impl Node {
     /// Builds a directory node.
     pub fn dir(layer: usize) -> Node {
-        Node { kind: NodeKind::Dir, size: 0, mode: 0o755, layer, content: None }
+        Node {
+            kind: NodeKind::Dir,
+            size: 0,
+            mode: 0o755,
+            layer,
+            content: None,
+        }
     }
 
     /// Builds a regular-file node whose content is retained.
@@ -55,7 +64,13 @@ impl Node {
 
     /// Builds a symlink node.
     pub fn symlink(layer: usize, target: impl Into<String>) -> Node {
-        Node { kind: NodeKind::Symlink(target.into()), size: 0, mode: 0o777, layer, content: None }
+        Node {
+            kind: NodeKind::Symlink(target.into()),
+            size: 0,
+            mode: 0o777,
+            layer,
+            content: None,
+        }
     }
 
     /// Returns true for directories.
@@ -73,7 +88,7 @@ impl Node {
 pub struct Rootfs {
     nodes: BTreeMap<String, Node>,
     /// Every retained version of a path, one per layer that wrote it, oldest first.
-    history: BTreeMap<String, Vec<(usize, Arc<[u8]>)>>,
+    history: BTreeMap<String, Vec<LayerVersion>>,
 }
 
 impl Rootfs {
@@ -112,7 +127,11 @@ impl Rootfs {
 
     /// Removes everything below `dir` but keeps `dir` itself (an opaque whiteout).
     pub fn remove_children(&mut self, dir: &str) {
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         let doomed: Vec<String> = self
             .nodes
             .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
@@ -137,7 +156,11 @@ impl Rootfs {
     /// Iterates over the paths strictly below `dir`, at any depth, in lexical order.
     pub fn descendants<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
         let dir = dir.trim_matches('/');
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         self.nodes
             .range::<str, _>((Bound::Included(prefix.clone().as_str()), Bound::Unbounded))
             .take_while(move |(path, _)| path.starts_with(&prefix))
@@ -167,7 +190,11 @@ impl Rootfs {
             resolved.push(component);
             let current = resolved.join("/");
             let node = self.nodes.get(&current);
-            if let Some(Node { kind: NodeKind::Symlink(target), .. }) = node {
+            if let Some(Node {
+                kind: NodeKind::Symlink(target),
+                ..
+            }) = node
+            {
                 hops += 1;
                 if hops > MAX_SYMLINK_HOPS {
                     return None;
@@ -213,13 +240,25 @@ impl Rootfs {
     /// layer a package first appeared in a shared database file such as
     /// `var/lib/dpkg/status`.
     pub fn record_version(&mut self, path: &str, layer: usize, content: Arc<[u8]>) {
-        self.history.entry(path.to_string()).or_default().push((layer, content));
+        self.history
+            .entry(path.to_string())
+            .or_default()
+            .push((layer, content));
     }
 
     /// Returns the retained versions of `path` (not following symlinks), oldest layer
     /// first; empty when the reader kept none.
     pub fn versions(&self, path: &str) -> &[(usize, Arc<[u8]>)] {
-        self.history.get(path.trim_start_matches('/')).map(Vec::as_slice).unwrap_or(&[])
+        self.history
+            .get(path.trim_start_matches('/'))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Returns true when the final view shows the version of `path` that `layer` wrote,
+    /// so that a file visited in that layer is what a container would see.
+    pub fn is_visible(&self, path: &str, layer: usize) -> bool {
+        self.get(path).is_some_and(|node| node.layer == layer)
     }
 
     fn has_descendants(&self, dir: &str) -> bool {
