@@ -1,2 +1,96 @@
-//! Vulnerability matching.
+//! Vulnerability matching: cataloged packages × advisory database → findings.
+//!
+//! Each package is matched only against the data source of its own ecosystem: Debian
+//! packages against the Debian Security Tracker (by source package and release codename),
+//! Alpine packages against the Alpine secdb (by origin and branch), language packages
+//! against OSV records. Vendor statuses are kept as [`FindingStatus`] values; only "not
+//! affected" and "fixed at or below the installed version" drop a record.
+
 #![forbid(unsafe_code)]
+
+mod alpine;
+mod debian;
+mod osv;
+mod severity;
+
+use std::collections::BTreeMap;
+
+use cordon_model::{Distro, Ecosystem, Finding, FindingStatus, Package};
+use cordon_vulndb::{Database, DbError};
+
+pub use severity::{rate_cvss_vector, SeverityResolver};
+
+/// Errors that stop matching altogether.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatchError {
+    /// The database could not be queried.
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+/// Findings and the problems met while matching.
+#[derive(Debug, Default)]
+pub struct MatchResult {
+    /// Findings, sorted by severity (most severe first), then id and package.
+    pub findings: Vec<Finding>,
+    /// Non-fatal problems, such as versions no scheme could parse or an OS release the
+    /// database has no data for.
+    pub warnings: Vec<String>,
+}
+
+/// Matches `packages` of an image whose OS is `distro` against `db`.
+pub fn match_packages(
+    db: &Database,
+    distro: Option<&Distro>,
+    packages: &[Package],
+) -> Result<MatchResult, MatchError> {
+    let mut result = MatchResult::default();
+    let resolver = SeverityResolver::new(db);
+
+    let debian: Vec<&Package> = packages.iter().filter(|p| p.ecosystem == Ecosystem::Deb).collect();
+    if !debian.is_empty() {
+        debian::match_debian(db, &resolver, distro, &debian, &mut result)?;
+    }
+
+    let alpine: Vec<&Package> = packages.iter().filter(|p| p.ecosystem == Ecosystem::Apk).collect();
+    if !alpine.is_empty() {
+        alpine::match_alpine(db, &resolver, distro, &alpine, &mut result)?;
+    }
+
+    let language = packages
+        .iter()
+        .filter(|p| !matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk));
+    for package in language {
+        osv::match_osv(db, &resolver, package, &mut result)?;
+    }
+
+    dedup_and_sort(&mut result.findings);
+    Ok(result)
+}
+
+/// Drops findings `ignore_unfixed` excludes: those without a fixed version.
+pub fn drop_unfixed(findings: &mut Vec<Finding>) {
+    findings.retain(|finding| finding.fixed_version.is_some() && finding.status == FindingStatus::Fixed);
+}
+
+fn dedup_and_sort(findings: &mut Vec<Finding>) {
+    let mut unique: BTreeMap<(String, String, String, String), Finding> = BTreeMap::new();
+    for finding in findings.drain(..) {
+        let key = (
+            finding.id.clone(),
+            finding.package.purl.clone(),
+            finding.package.location.clone(),
+            finding.data_source.clone(),
+        );
+        unique.entry(key).or_insert(finding);
+    }
+    findings.extend(unique.into_values());
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.location.cmp(&b.package.location))
+    });
+}

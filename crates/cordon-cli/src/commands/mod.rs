@@ -1,35 +1,100 @@
-//! Subcommands; one module per verb.
+//! Subcommands, one module per verb, and the exit-code contract.
+//!
+//! Exit codes: 0 the command succeeded and the image passed its gate; 1 the image failed
+//! the gate; 2 the command could not run (bad arguments, unreadable image or database).
 
 pub(crate) mod db;
+mod image;
+mod output;
+mod sbom;
+mod scan;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Container image security scanner.
+/// Container image security: SBOMs, vulnerability scans and CI gates.
 #[derive(Debug, Parser)]
-#[command(name = "cordon", version, about)]
+#[command(name = "cordon", version, about, propagate_version = true)]
 pub(crate) struct Cli {
+    /// Print no progress lines on standard error.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+
+    /// Log more detail on standard error (-v info, -vv debug, -vvv trace); `RUST_LOG`
+    /// overrides it.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Scan an image for vulnerable packages and gate the result.
+    Scan(scan::ScanArgs),
+    /// List every package in an image (CycloneDX 1.6 by default).
+    Sbom(sbom::SbomArgs),
     /// Build, update and inspect the local vulnerability database.
     Db(db::DbArgs),
 }
 
+/// Progress lines for people, on standard error, separate from logs.
+pub(crate) struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    /// Prints one status line unless `--quiet` was given.
+    pub(crate) fn status(&self, message: &str) {
+        if self.enabled {
+            eprintln!("cordon: {message}");
+        }
+    }
+}
+
 /// Runs the parsed command and maps its outcome to Cordon's exit codes.
 pub(crate) fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.verbose);
+    let progress = Progress { enabled: !cli.quiet };
     let result = match cli.command {
+        Command::Scan(args) => scan::run(args, &progress),
+        Command::Sbom(args) => sbom::run(args, &progress),
         Command::Db(args) => db::run(args),
     };
     match result {
         Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// A closed pipe (`cordon sbom ... | head`) is a normal end, not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,0 +1,143 @@
+//! Image arguments shared by `scan` and `sbom`, and the read-and-catalog step.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use cordon_catalog::Catalog;
+use cordon_image::{Image, ImageInfo, ImageSource, Limits, OpenOptions, Platform, ReadOptions};
+use cordon_model::LayerRef;
+use cordon_report::{ImageSummary, LayerSummary};
+
+const MIB: u64 = 1024 * 1024;
+
+/// Which image to read and the limits for reading it.
+#[derive(Debug, Args)]
+pub(crate) struct ImageArgs {
+    /// Image to read: `docker-archive:PATH[:NAME:TAG]`, `oci-dir:PATH[:REF]`,
+    /// `oci-archive:PATH[:REF]`, `dir:PATH`, or a path whose format is detected.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// Platform to select from a multi-platform image, as `os/arch[/variant]`
+    /// [default: linux/amd64 from an index; any platform for a single image].
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+
+    /// Maximum uncompressed size of one layer, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_layer_bytes / MIB)]
+    pub max_layer_size: u64,
+
+    /// Maximum uncompressed size of all layers together, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_total_bytes / MIB)]
+    pub max_image_size: u64,
+
+    /// Maximum ratio of uncompressed to compressed size of a layer; a higher ratio is
+    /// treated as a decompression bomb.
+    #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_ratio)]
+    pub max_ratio: u64,
+
+    /// Maximum number of tar entries in all layers together.
+    #[arg(long, value_name = "COUNT", default_value_t = Limits::default().max_entries)]
+    pub max_entries: u64,
+}
+
+/// What reading and cataloging an image produced.
+pub(crate) struct Inventory {
+    pub info: ImageInfo,
+    pub catalog: Catalog,
+    pub warnings: Vec<String>,
+}
+
+impl ImageArgs {
+    /// Returns the image source the arguments name.
+    pub(crate) fn source(&self) -> anyhow::Result<ImageSource> {
+        self.image
+            .parse::<ImageSource>()
+            .with_context(|| format!("invalid image reference `{}`", self.image))
+    }
+
+    fn open_options(&self) -> anyhow::Result<OpenOptions> {
+        let platform = match &self.platform {
+            Some(text) => Some(
+                text.parse::<Platform>()
+                    .with_context(|| format!("invalid --platform `{text}`"))?,
+            ),
+            None => None,
+        };
+        let limits = Limits {
+            max_layer_bytes: self.max_layer_size.saturating_mul(MIB),
+            max_total_bytes: self.max_image_size.saturating_mul(MIB),
+            max_ratio: self.max_ratio,
+            max_entries: self.max_entries,
+            ..Limits::default()
+        };
+        Ok(OpenOptions { platform, limits })
+    }
+
+    /// Opens the image, reads its layers into the merged view and catalogs its packages.
+    pub(crate) fn read_inventory(&self) -> anyhow::Result<Inventory> {
+        let source = self.source()?;
+        let image = Image::open(&source, &self.open_options()?)?;
+        let info = image.info().clone();
+
+        let retain = cordon_catalog::wants_content;
+        let (rootfs, image_warnings) = image.read_rootfs(&ReadOptions { retain: &retain })?;
+
+        let layers: Vec<LayerRef> = info
+            .layers
+            .iter()
+            .map(|layer| LayerRef { index: layer.index, diff_id: layer.diff_id.clone() })
+            .collect();
+        let layers = if layers.is_empty() { vec![LayerRef { index: 0, diff_id: String::new() }] } else { layers };
+        let catalog = cordon_catalog::catalog(&rootfs, &layers);
+
+        let mut warnings: Vec<String> = image_warnings.iter().map(ToString::to_string).collect();
+        warnings.extend(catalog.warnings.iter().cloned());
+        Ok(Inventory { info, catalog, warnings })
+    }
+}
+
+/// Summarises image metadata for reports.
+pub(crate) fn image_summary(info: &ImageInfo) -> ImageSummary {
+    let mut tags = info.repo_tags.clone();
+    tags.extend(info.ref_name.iter().cloned());
+    ImageSummary {
+        source: info.source.clone(),
+        format: info.format.scheme().to_string(),
+        manifest_digest: info.manifest_digest.clone(),
+        config_digest: info.config_digest.clone(),
+        tags,
+        platform: info.platform.as_ref().map(ToString::to_string),
+        layers: info
+            .layers
+            .iter()
+            .map(|layer| LayerSummary {
+                index: layer.index,
+                digest: layer.digest.clone(),
+                diff_id: layer.diff_id.clone(),
+                size: layer.size,
+                created_by: layer.created_by.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Returns the current time as RFC 3339 UTC.
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Where a command writes its report: a file or standard output.
+pub(crate) fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
+    match path {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create output file `{}`", path.display()))?;
+            Ok(Box::new(std::io::BufWriter::new(file)))
+        }
+        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+    }
+}

@@ -1,0 +1,117 @@
+//! Alpine packages against the Alpine secdb.
+//!
+//! The secdb lists, per branch and origin package, the version that fixed each CVE. A CVE
+//! listed under the key `0` does not affect the branch (Alpine's marker for rejected or
+//! not-applicable CVEs), so it never matches.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use cordon_model::{Distro, Finding, FindingStatus, Package, Severity};
+use cordon_versions::{compare, Scheme};
+use cordon_vulndb::{AlpineRecord, Database};
+
+use crate::{MatchError, MatchResult, SeverityResolver};
+
+const DATA_SOURCE: &str = "alpine-secdb";
+
+/// Returns the secdb branch (`3.11`) of an Alpine release (`3.11.6`).
+pub(crate) fn alpine_branch(distro: &Distro) -> Option<String> {
+    let version = distro.version_id.as_deref()?;
+    let mut parts = version.split('.');
+    let major = parts.next()?;
+    let minor = parts.next()?;
+    Some(format!("{major}.{minor}"))
+}
+
+pub(crate) fn match_alpine(
+    db: &Database,
+    resolver: &SeverityResolver<'_>,
+    distro: Option<&Distro>,
+    packages: &[&Package],
+    result: &mut MatchResult,
+) -> Result<(), MatchError> {
+    let Some(branch) = distro.filter(|d| d.id == "alpine").and_then(alpine_branch) else {
+        result.warnings.push(format!(
+            "{} apk packages were not matched: the Alpine release could not be detected",
+            packages.len()
+        ));
+        return Ok(());
+    };
+
+    let mut by_origin: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
+    for package in packages {
+        by_origin.entry(package.source_name_or_name()).or_default().push(package);
+    }
+
+    for (origin, members) in by_origin {
+        let records = db.alpine(&branch, origin)?;
+        for record in &records {
+            for package in &members {
+                if let Some(finding) = assess(resolver, record, package, &branch, result) {
+                    result.findings.push(finding);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn assess(
+    resolver: &SeverityResolver<'_>,
+    record: &AlpineRecord,
+    package: &Package,
+    branch: &str,
+    result: &mut MatchResult,
+) -> Option<Finding> {
+    if record.fixed_version.trim() == "0" {
+        return None;
+    }
+    match compare(Scheme::Apk, &package.version, &record.fixed_version) {
+        Ok(Ordering::Less) => {}
+        Ok(_) => return None,
+        Err(error) => {
+            result.warnings.push(format!("skipped {} for {}: {error}", record.id, package.name));
+            return None;
+        }
+    }
+
+    let (severity, severity_source) = match resolver.from_cve_cvss(&[record.id.as_str()]) {
+        Some((level, rating)) => (level, Some(rating)),
+        None => (Severity::Unknown, None),
+    };
+    Some(Finding {
+        id: record.id.clone(),
+        aliases: Vec::new(),
+        package: package.clone(),
+        installed_version: package.version.clone(),
+        fixed_version: Some(record.fixed_version.clone()),
+        status: FindingStatus::Fixed,
+        severity,
+        severity_source,
+        data_source: DATA_SOURCE.to_string(),
+        layer: package.layer.clone(),
+        summary: None,
+        matched_by: format!(
+            "{} {} < fixed {} in Alpine {branch}/{}",
+            record.package, package.version, record.fixed_version, record.repository
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_from_point_release() {
+        let distro = Distro { id: "alpine".into(), version_id: Some("3.11.6".into()), ..Distro::default() };
+        assert_eq!(alpine_branch(&distro).as_deref(), Some("3.11"));
+    }
+
+    #[test]
+    fn branch_needs_minor_version() {
+        let distro = Distro { id: "alpine".into(), version_id: Some("3".into()), ..Distro::default() };
+        assert_eq!(alpine_branch(&distro), None);
+    }
+}

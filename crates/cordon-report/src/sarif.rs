@@ -1,0 +1,119 @@
+//! SARIF 2.1.0 output, shaped for GitHub code scanning.
+//!
+//! GitHub reads `properties.security-severity` (a CVSS-like number as a string) on rules
+//! to rank alerts, and needs a physical location on every result; a finding's location is
+//! the file that proves the package (for example `var/lib/dpkg/status`).
+
+use std::collections::BTreeMap;
+
+use cordon_model::{Finding, Severity};
+use serde_json::{json, Value};
+
+use crate::ScanReport;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub(crate) fn scan_to_sarif(report: &ScanReport) -> Value {
+    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    for finding in &report.findings {
+        rules.entry(finding.id.as_str()).or_insert_with(|| rule(finding));
+    }
+    let rule_index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|finding| result(finding, rule_index.get(finding.id.as_str()).copied().unwrap_or(0), report))
+        .collect();
+
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "cordon",
+                    "version": report.tool.version,
+                    "informationUri": "https://example.invalid/cordon",
+                    "rules": rules.into_values().collect::<Vec<_>>(),
+                }
+            },
+            "results": results,
+            "properties": {
+                "image": report.image.source,
+                "gate": report.gate,
+            }
+        }]
+    })
+}
+
+fn rule(finding: &Finding) -> Value {
+    let summary = finding.summary.clone().unwrap_or_else(|| finding.id.clone());
+    json!({
+        "id": finding.id,
+        "name": finding.id,
+        "shortDescription": { "text": summary },
+        "fullDescription": { "text": summary },
+        "helpUri": help_uri(&finding.id),
+        "help": { "text": format!("{}: {summary}", finding.id) },
+        "properties": {
+            "security-severity": security_severity(finding),
+            "tags": ["vulnerability", "security", finding.severity.as_str()],
+        }
+    })
+}
+
+fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
+    let fixed = finding.fixed_version.as_deref().unwrap_or("no fixed version");
+    let text = format!(
+        "{} {} {} in {}: {} (fixed: {fixed}, status: {})",
+        finding.severity, finding.id, finding.package.name, report.image.source, finding.installed_version, finding.status
+    );
+    json!({
+        "ruleId": finding.id,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": finding.package.location },
+                "region": { "startLine": 1 }
+            },
+            "message": { "text": finding.package.purl }
+        }],
+        "partialFingerprints": {
+            "cordonFinding/v1": format!("{}:{}:{}", finding.id, finding.package.purl, finding.package.location)
+        }
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Defcon1 | Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Negligible | Severity::Unknown => "note",
+    }
+}
+
+/// Returns the CVSS score when known, else the midpoint of the severity's band.
+fn security_severity(finding: &Finding) -> String {
+    if let Some(score) = finding.severity_source.as_ref().and_then(|rating| rating.cvss_score) {
+        return format!("{score:.1}");
+    }
+    let score = match finding.severity {
+        Severity::Defcon1 => 10.0,
+        Severity::Critical => 9.5,
+        Severity::High => 8.0,
+        Severity::Medium => 5.5,
+        Severity::Low => 2.0,
+        Severity::Negligible | Severity::Unknown => 0.0,
+    };
+    format!("{score:.1}")
+}
+
+fn help_uri(id: &str) -> String {
+    if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{id}")
+    } else {
+        format!("https://osv.dev/vulnerability/{id}")
+    }
+}
