@@ -40,7 +40,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// `sll_pkttype` of frames the namespace sent (`PACKET_OUTGOING` in `linux/if_packet.h`).
 const PACKET_OUTGOING: u8 = 4;
 
-/// pcapng `epb_flags` direction bits (RFC draft pcapng section 4.3.1): inbound and outbound.
+/// pcapng `epb_flags` direction bits (pcapng specification, Enhanced Packet Block options):
+/// inbound and outbound.
 const EPB_INBOUND: u32 = 0b01;
 const EPB_OUTBOUND: u32 = 0b10;
 
