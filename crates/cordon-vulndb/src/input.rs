@@ -21,7 +21,7 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Limits well above today's feeds: osv.dev's largest per-ecosystem `all.zip` holds a
+    /// Limits well above today's feeds: osv.dev's largest per-ecosystem `all.zip` contains a
     /// few hundred thousand records, and the Debian tracker JSON is about 70 MB.
     fn default() -> Self {
         Limits {
