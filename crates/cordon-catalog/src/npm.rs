@@ -313,12 +313,21 @@ fn installed_package_dir(path: &str) -> Option<&str> {
 }
 
 /// Returns the project directory of a lockfile path (`""` for the image root), or `None`
-/// when `path` is not a lockfile.
+/// when `path` is not a lockfile or is a lockfile that describes no installation.
+///
+/// A `package-lock.json` inside `node_modules` belongs to a published package (handlebars
+/// 4.0 ships one listing its 500 development dependencies): npm ignores it when
+/// installing, so its entries are not installed and are not cataloged. Only the hidden
+/// lockfile `node_modules/.package-lock.json` describes what is installed.
 fn lockfile_project_dir(path: &str) -> Option<&str> {
     let project = if let Some(prefix) = path.strip_suffix(HIDDEN_LOCKFILE_SUFFIX) {
         prefix
     } else {
-        path.strip_suffix(LOCKFILE_NAME)?
+        let prefix = path.strip_suffix(LOCKFILE_NAME)?;
+        if prefix.starts_with("node_modules/") || prefix.contains("/node_modules/") {
+            return None;
+        }
+        prefix
     };
     if project.is_empty() || project.ends_with('/') {
         Some(project.trim_end_matches('/'))
@@ -568,6 +577,8 @@ mod tests {
             Some("srv/app")
         );
         assert_eq!(lockfile_project_dir("srv/app/old-package-lock.json"), None);
+        assert_eq!(lockfile_project_dir("srv/app/node_modules/handlebars/package-lock.json"), None);
+        assert_eq!(lockfile_project_dir("node_modules/x/package-lock.json"), None);
     }
 
     #[test]
