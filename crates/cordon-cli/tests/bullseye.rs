@@ -17,7 +17,13 @@ fn expected() -> Value {
 fn database(dir: &std::path::Path) -> std::path::PathBuf {
     let tracker = vulndata("debian-derived/debian-tracker-derived.json");
     let cvss = vulndata("cve5/vulnrichment-subset.zip");
-    build_db(dir, &[format!("debian-tracker={}", tracker.display()), format!("cve5={}", cvss.display())])
+    build_db(
+        dir,
+        &[
+            format!("debian-tracker={}", tracker.display()),
+            format!("cve5={}", cvss.display()),
+        ],
+    )
 }
 
 /// Checks a scan report of the bullseye image against the expectation file.
@@ -26,31 +32,60 @@ fn check_report(label: &str, report: &Value) {
     let key = |binary: &str, cve: &str| format!("{binary} {cve}");
 
     let mut must = BTreeSet::new();
-    for item in expected["must_report"].as_array().expect("must_report list") {
-        must.insert(key(item["binary"].as_str().unwrap_or(""), item["cve"].as_str().unwrap_or("")));
+    for item in expected["must_report"]
+        .as_array()
+        .expect("must_report list")
+    {
+        must.insert(key(
+            item["binary"].as_str().unwrap_or(""),
+            item["cve"].as_str().unwrap_or(""),
+        ));
     }
-    for item in expected["must_report_unfixed"].as_array().expect("must_report_unfixed list") {
-        must.insert(key(item["binary"].as_str().unwrap_or(""), item["cve"].as_str().unwrap_or("")));
+    for item in expected["must_report_unfixed"]
+        .as_array()
+        .expect("must_report_unfixed list")
+    {
+        must.insert(key(
+            item["binary"].as_str().unwrap_or(""),
+            item["cve"].as_str().unwrap_or(""),
+        ));
     }
 
     let findings = report["findings"].as_array().expect("findings array");
     let found: BTreeSet<String> = findings
         .iter()
-        .map(|f| key(f["package"]["name"].as_str().unwrap_or(""), f["id"].as_str().unwrap_or("")))
+        .map(|f| {
+            key(
+                f["package"]["name"].as_str().unwrap_or(""),
+                f["id"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_same_findings(label, &must, &BTreeSet::new(), &found);
 
     // Fixed versions and statuses must match the expectation too.
-    for item in expected["must_report"].as_array().expect("must_report list") {
+    for item in expected["must_report"]
+        .as_array()
+        .expect("must_report list")
+    {
         let finding = findings
             .iter()
             .find(|f| f["package"]["name"] == item["binary"] && f["id"] == item["cve"])
             .expect("finding present");
-        assert_eq!(finding["fixed_version"], item["fixed_version"], "{label}: fixed version of {item}");
+        assert_eq!(
+            finding["fixed_version"], item["fixed_version"],
+            "{label}: fixed version of {item}"
+        );
         assert_eq!(finding["status"], "fixed", "{label}: status of {item}");
-        assert_eq!(finding["installed_version"], item["installed_source_version"], "{label}: {item}");
+        assert_eq!(
+            finding["installed_version"], item["installed_source_version"],
+            "{label}: {item}"
+        );
     }
-    for item in expected["must_report_unfixed"].as_array().expect("must_report_unfixed list") {
+    for item in expected["must_report_unfixed"]
+        .as_array()
+        .expect("must_report_unfixed list")
+    {
         let finding = findings
             .iter()
             .find(|f| f["package"]["name"] == item["binary"] && f["id"] == item["cve"])
@@ -76,7 +111,10 @@ fn bullseye_fixture_matches_expected_findings() {
         .iter()
         .filter(|f| f["severity_source"]["cvss_score"].is_number())
         .collect();
-    assert!(!rated.is_empty(), "some findings are rated from CVE 5 CVSS data");
+    assert!(
+        !rated.is_empty(),
+        "some findings are rated from CVE 5 CVSS data"
+    );
     assert!(rated.iter().all(|f| f["severity"] != "Unknown"));
     assert_eq!(code, 1, "High findings fail the default gate");
     assert_eq!(report["summary"]["packages"], 209);
@@ -101,9 +139,16 @@ fn ignore_unfixed_drops_open_entries() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = database(dir.path());
     let rootfs = vulndata("debian-derived/fixtures/bullseye-main");
-    let (_, report) = scan_json(&format!("dir:{}", rootfs.display()), &db, &["--ignore-unfixed"]);
+    let (_, report) = scan_json(
+        &format!("dir:{}", rootfs.display()),
+        &db,
+        &["--ignore-unfixed"],
+    );
     let findings = report["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), expected()["must_report"].as_array().map_or(0, Vec::len));
+    assert_eq!(
+        findings.len(),
+        expected()["must_report"].as_array().map_or(0, Vec::len)
+    );
     assert!(findings.iter().all(|f| f["fixed_version"].is_string()));
     assert_eq!(report["settings"]["ignore_unfixed"], true);
 }

@@ -6,7 +6,9 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use cordon_image::testing::{write_docker_archive, Compression, LayerBuilder, TestImage, TestLayer};
+use cordon_image::testing::{
+    write_docker_archive, Compression, LayerBuilder, TestImage, TestLayer,
+};
 use serde_json::{json, Value};
 use support::{build_db, cordon, parse_json, scan_json};
 
@@ -32,7 +34,8 @@ const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 11 (bullseye)\"\nID=deb
 /// postgresql-common CVE fixed in 210, below the installed source version 225.
 fn tracker() -> Value {
     let release = |status: &str, fixed: Option<&str>, urgency: &str| {
-        let mut entry = json!({"status": status, "repositories": {"bullseye": "x"}, "urgency": urgency});
+        let mut entry =
+            json!({"status": status, "repositories": {"bullseye": "x"}, "urgency": urgency});
         if let Some(fixed) = fixed {
             entry["fixed_version"] = json!(fixed);
         }
@@ -61,7 +64,10 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let tracker_path = dir.path().join("tracker.json");
     fs::write(&tracker_path, tracker().to_string()).expect("write tracker");
-    let db = build_db(dir.path(), &[format!("debian-tracker={}", tracker_path.display())]);
+    let db = build_db(
+        dir.path(),
+        &[format!("debian-tracker={}", tracker_path.display())],
+    );
 
     let base = LayerBuilder::new()
         .dir("etc")
@@ -88,7 +94,13 @@ fn ids(report: &Value) -> Vec<String> {
         .as_array()
         .expect("findings")
         .iter()
-        .map(|f| format!("{} {}", f["package"]["name"].as_str().unwrap_or(""), f["id"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["package"]["name"].as_str().unwrap_or(""),
+                f["id"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -97,7 +109,10 @@ fn source_version_decides_debian_match() {
     let fixture = fixture();
     let (_, report) = scan_json(&image_arg(&fixture.archive), &fixture.db, &[]);
     let found = ids(&report);
-    assert_eq!(found, vec!["libssl1.1 CVE-2022-0778", "libssl1.1 CVE-2022-2068"]);
+    assert_eq!(
+        found,
+        vec!["libssl1.1 CVE-2022-0778", "libssl1.1 CVE-2022-2068"]
+    );
     let first = &report["findings"][0];
     assert_eq!(first["severity"], "High");
     assert_eq!(first["fixed_version"], "1.1.1n-0+deb11u4");
@@ -127,7 +142,11 @@ fn gate_exit_codes_follow_threshold() {
 #[test]
 fn json_report_carries_settings_and_database() {
     let fixture = fixture();
-    let (_, report) = scan_json(&image_arg(&fixture.archive), &fixture.db, &["--max-count", "5"]);
+    let (_, report) = scan_json(
+        &image_arg(&fixture.archive),
+        &fixture.db,
+        &["--max-count", "5"],
+    );
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["settings"]["fail_on"], "High");
     assert_eq!(report["settings"]["max_count"], 5);
@@ -136,11 +155,32 @@ fn json_report_carries_settings_and_database() {
     assert_eq!(report["image"]["layers"].as_array().map(Vec::len), Some(2));
     assert_eq!(report["summary"]["by_severity"]["High"], 1);
     assert_eq!(report["distro"]["codename"], "bullseye");
-    for key in ["id", "aliases", "severity", "status", "fixed_version", "layer", "package"] {
-        assert!(report["findings"][0].get(key).is_some(), "finding has `{key}`");
+    for key in [
+        "id",
+        "aliases",
+        "severity",
+        "status",
+        "fixed_version",
+        "layer",
+        "package",
+    ] {
+        assert!(
+            report["findings"][0].get(key).is_some(),
+            "finding has `{key}`"
+        );
     }
-    for key in ["name", "version", "ecosystem", "purl", "source_name", "source_version"] {
-        assert!(report["findings"][0]["package"].get(key).is_some(), "package has `{key}`");
+    for key in [
+        "name",
+        "version",
+        "ecosystem",
+        "purl",
+        "source_name",
+        "source_version",
+    ] {
+        assert!(
+            report["findings"][0]["package"].get(key).is_some(),
+            "package has `{key}`"
+        );
     }
 }
 
@@ -148,7 +188,13 @@ fn json_report_carries_settings_and_database() {
 fn sarif_output_lists_each_finding() {
     let fixture = fixture();
     let output = cordon()
-        .args(["scan", &image_arg(&fixture.archive), "--format", "sarif", "--db"])
+        .args([
+            "scan",
+            &image_arg(&fixture.archive),
+            "--format",
+            "sarif",
+            "--db",
+        ])
         .arg(&fixture.db)
         .output()
         .expect("cordon runs");
@@ -170,7 +216,13 @@ fn sarif_output_lists_each_finding() {
 fn cyclonedx_output_has_vulnerabilities() {
     let fixture = fixture();
     let output = cordon()
-        .args(["scan", &image_arg(&fixture.archive), "--format", "cyclonedx-json", "--db"])
+        .args([
+            "scan",
+            &image_arg(&fixture.archive),
+            "--format",
+            "cyclonedx-json",
+            "--db",
+        ])
         .arg(&fixture.db)
         .output()
         .expect("cordon runs");
@@ -179,15 +231,23 @@ fn cyclonedx_output_has_vulnerabilities() {
     assert_eq!(bom["specVersion"], "1.6");
     let vulnerabilities = bom["vulnerabilities"].as_array().expect("vulnerabilities");
     assert_eq!(vulnerabilities.len(), 2);
-    let affected = vulnerabilities[0]["affects"][0]["ref"].as_str().expect("ref");
+    let affected = vulnerabilities[0]["affects"][0]["ref"]
+        .as_str()
+        .expect("ref");
     let components = bom["components"].as_array().expect("components");
-    assert!(components.iter().any(|c| c["bom-ref"] == affected), "affects points at a component");
+    assert!(
+        components.iter().any(|c| c["bom-ref"] == affected),
+        "affects points at a component"
+    );
 }
 
 #[test]
 fn sbom_lists_packages_as_cyclonedx() {
     let fixture = fixture();
-    let output = cordon().args(["sbom", &image_arg(&fixture.archive)]).output().expect("cordon runs");
+    let output = cordon()
+        .args(["sbom", &image_arg(&fixture.archive)])
+        .output()
+        .expect("cordon runs");
     assert!(output.status.success());
     let bom = parse_json(&output);
     let purls: Vec<&str> = bom["components"]
@@ -197,7 +257,12 @@ fn sbom_lists_packages_as_cyclonedx() {
         .filter_map(|c| c["purl"].as_str())
         .collect();
     assert_eq!(purls.len(), 2);
-    assert!(purls.iter().any(|p| p.starts_with("pkg:deb/debian/libssl1.1@1.1.1n-0%2Bdeb11u3")), "{purls:?}");
+    assert!(
+        purls
+            .iter()
+            .any(|p| p.starts_with("pkg:deb/debian/libssl1.1@1.1.1n-0%2Bdeb11u3")),
+        "{purls:?}"
+    );
     assert!(bom.get("vulnerabilities").is_none());
 }
 
@@ -205,14 +270,29 @@ fn sbom_lists_packages_as_cyclonedx() {
 fn table_output_ends_with_gate_verdict() {
     let fixture = fixture();
     let output = cordon()
-        .args(["scan", &image_arg(&fixture.archive), "--color", "never", "--db"])
+        .args([
+            "scan",
+            &image_arg(&fixture.archive),
+            "--color",
+            "never",
+            "--db",
+        ])
         .arg(&fixture.db)
         .output()
         .expect("cordon runs");
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("CVE-2022-0778"), "{text}");
-    assert!(text.contains("Findings: 2 (Defcon1: 0, Critical: 0, High: 1"), "{text}");
-    assert!(text.trim_end().lines().last().is_some_and(|line| line.starts_with("Gate: FAIL")), "{text}");
+    assert!(
+        text.contains("Findings: 2 (Defcon1: 0, Critical: 0, High: 1"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|line| line.starts_with("Gate: FAIL")),
+        "{text}"
+    );
 }
 
 /// Runs `cordon` with `args`, expects exit code 2 and returns standard error.
@@ -240,7 +320,10 @@ fn unreadable_inputs_exit_two_with_one_line() {
     let cases = [
         (missing.display().to_string(), "missing.tar"),
         (garbage.display().to_string(), "garbage.bin"),
-        (format!("docker-archive:{}", truncated.display()), "truncated.tar"),
+        (
+            format!("docker-archive:{}", truncated.display()),
+            "truncated.tar",
+        ),
     ];
     for (image, name) in cases {
         let stderr = expect_error(&["scan", &image, "--db", &db]);

@@ -11,7 +11,9 @@ use support::{assert_same_findings, build_db, image_from_env, scan_json, vulndat
 /// Returns `finding["package"]["location"]` without the metadata file name, with a
 /// leading `/`, as the expectation file writes paths.
 fn dist_dir(location: &str) -> String {
-    let trimmed = location.strip_suffix("/METADATA").or_else(|| location.strip_suffix("/PKG-INFO"));
+    let trimmed = location
+        .strip_suffix("/METADATA")
+        .or_else(|| location.strip_suffix("/PKG-INFO"));
     format!("/{}", trimmed.unwrap_or(location))
 }
 
@@ -38,10 +40,14 @@ fn python_app_matches_expected_findings() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = build_db(dir.path(), &[format!("osv={}", vulndata("osv/PyPI/all.zip").display())]);
+    let db = build_db(
+        dir.path(),
+        &[format!("osv={}", vulndata("osv/PyPI/all.zip").display())],
+    );
     let (_, report) = scan_json(&format!("docker-archive:{}", image.display()), &db, &[]);
 
-    let text = std::fs::read_to_string(vulndata("expected/python-app.json")).expect("expectation file");
+    let text =
+        std::fs::read_to_string(vulndata("expected/python-app.json")).expect("expectation file");
     let expected: Value = serde_json::from_str(&text).expect("expectation JSON");
     let mut must = BTreeSet::new();
     for item in expected["must_report"].as_array().expect("must_report") {
@@ -61,15 +67,20 @@ fn python_app_matches_expected_findings() {
         .flatten()
         .flat_map(|item| {
             let item = item.clone();
-            item["paths"].as_array().cloned().unwrap_or_default().into_iter().map(move |path| {
-                format!(
-                    "{} {} {} {}",
-                    normalise(item["package"].as_str().unwrap_or("")),
-                    item["version"].as_str().unwrap_or(""),
-                    item["advisory"].as_str().unwrap_or(""),
-                    path.as_str().unwrap_or("")
-                )
-            })
+            item["paths"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |path| {
+                    format!(
+                        "{} {} {} {}",
+                        normalise(item["package"].as_str().unwrap_or("")),
+                        item["version"].as_str().unwrap_or(""),
+                        item["advisory"].as_str().unwrap_or(""),
+                        path.as_str().unwrap_or("")
+                    )
+                })
         })
         .collect();
 
@@ -99,7 +110,10 @@ fn python_app_matches_expected_findings() {
         .filter_map(|p| p["name"].as_str())
         .collect();
     for removed in ["py", "apipkg", "iniconfig", "flask"] {
-        assert!(!names.contains(removed), "{removed} is not installed in python-app");
+        assert!(
+            !names.contains(removed),
+            "{removed} is not installed in python-app"
+        );
     }
 }
 
@@ -115,9 +129,15 @@ fn node_app_matches_expected_findings() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = build_db(dir.path(), &[format!("osv={}", vulndata("osv/npm/all.zip").display())]);
+    let db = build_db(
+        dir.path(),
+        &[format!("osv={}", vulndata("osv/npm/all.zip").display())],
+    );
     let (code, report) = scan_json(&format!("docker-archive:{}", image.display()), &db, &[]);
-    assert_eq!(code, 1, "Critical lodash and minimist findings fail the gate");
+    assert_eq!(
+        code, 1,
+        "Critical lodash and minimist findings fail the gate"
+    );
 
     let expected: BTreeSet<String> = [
         "lodash 4.17.4 GHSA-jf85-cpcp-j695",
@@ -145,11 +165,18 @@ fn node_app_matches_expected_findings() {
     assert_same_findings("node-app", &expected, &BTreeSet::new(), &found);
 
     let severity_of = |id: &str| {
-        findings.iter().find(|f| f["id"] == id).map(|f| f["severity"].clone()).unwrap_or(Value::Null)
+        findings
+            .iter()
+            .find(|f| f["id"] == id)
+            .map(|f| f["severity"].clone())
+            .unwrap_or(Value::Null)
     };
     assert_eq!(severity_of("GHSA-jf85-cpcp-j695"), "Critical");
     assert_eq!(severity_of("GHSA-gxr4-xjj5-5px2"), "Medium");
-    let lodash = findings.iter().find(|f| f["id"] == "GHSA-jf85-cpcp-j695").expect("lodash finding");
+    let lodash = findings
+        .iter()
+        .find(|f| f["id"] == "GHSA-jf85-cpcp-j695")
+        .expect("lodash finding");
     assert_eq!(lodash["fixed_version"], "4.17.12");
     assert_eq!(lodash["aliases"], serde_json::json!(["CVE-2019-10744"]));
 }

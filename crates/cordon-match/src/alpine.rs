@@ -41,7 +41,10 @@ pub(crate) fn match_alpine(
 
     let mut by_origin: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
     for package in packages {
-        by_origin.entry(package.source_name_or_name()).or_default().push(package);
+        by_origin
+            .entry(package.source_name_or_name())
+            .or_default()
+            .push(package);
     }
 
     for (origin, members) in by_origin {
@@ -71,7 +74,10 @@ fn assess(
         Ok(Ordering::Less) => {}
         Ok(_) => return None,
         Err(error) => {
-            result.warnings.push(format!("skipped {} for {}: {error}", record.id, package.name));
+            result.warnings.push(format!(
+                "skipped {} for {}: {error}",
+                record.id, package.name
+            ));
             return None;
         }
     }
@@ -105,13 +111,21 @@ mod tests {
 
     #[test]
     fn branch_from_point_release() {
-        let distro = Distro { id: "alpine".into(), version_id: Some("3.11.6".into()), ..Distro::default() };
+        let distro = Distro {
+            id: "alpine".into(),
+            version_id: Some("3.11.6".into()),
+            ..Distro::default()
+        };
         assert_eq!(alpine_branch(&distro).as_deref(), Some("3.11"));
     }
 
     #[test]
     fn branch_needs_minor_version() {
-        let distro = Distro { id: "alpine".into(), version_id: Some("3".into()), ..Distro::default() };
+        let distro = Distro {
+            id: "alpine".into(),
+            version_id: Some("3".into()),
+            ..Distro::default()
+        };
         assert_eq!(alpine_branch(&distro), None);
     }
 }

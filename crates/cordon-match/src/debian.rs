@@ -43,7 +43,10 @@ pub(crate) fn match_debian(
     packages: &[&Package],
     result: &mut MatchResult,
 ) -> Result<(), MatchError> {
-    let Some(release) = distro.filter(|d| d.id == "debian").and_then(debian_codename) else {
+    let Some(release) = distro
+        .filter(|d| d.id == "debian")
+        .and_then(debian_codename)
+    else {
         let os = distro.map_or("an unknown OS".to_string(), |d| format!("OS `{}`", d.id));
         result.warnings.push(format!(
             "{} dpkg packages were not matched: Cordon has Debian Security Tracker data only, and the image runs {os}",
@@ -54,7 +57,10 @@ pub(crate) fn match_debian(
 
     let mut by_source: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
     for package in packages {
-        by_source.entry(package.source_name_or_name()).or_default().push(package);
+        by_source
+            .entry(package.source_name_or_name())
+            .or_default()
+            .push(package);
     }
 
     for (source, binaries) in by_source {
@@ -141,7 +147,11 @@ fn assess(
 
 /// Maps an open tracker entry to a status from its urgency and `nodsa` fields.
 fn open_status(record: &DebianRecord) -> FindingStatus {
-    let urgency = record.urgency.as_deref().unwrap_or("").trim_end_matches('*');
+    let urgency = record
+        .urgency
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('*');
     if urgency == "end-of-life" {
         return FindingStatus::EndOfLife;
     }
@@ -153,7 +163,10 @@ fn open_status(record: &DebianRecord) -> FindingStatus {
     }
 }
 
-fn rate(resolver: &SeverityResolver<'_>, record: &DebianRecord) -> (Severity, Option<SeverityRating>) {
+fn rate(
+    resolver: &SeverityResolver<'_>,
+    record: &DebianRecord,
+) -> (Severity, Option<SeverityRating>) {
     let urgency = record.urgency.as_deref().unwrap_or("");
     if let Some(level) = SeverityResolver::from_debian_urgency(urgency) {
         let rating = SeverityRating {
@@ -185,7 +198,11 @@ mod tests {
 
     #[test]
     fn codename_from_version_id() {
-        let distro = Distro { id: "debian".into(), version_id: Some("11".into()), ..Distro::default() };
+        let distro = Distro {
+            id: "debian".into(),
+            version_id: Some("11".into()),
+            ..Distro::default()
+        };
         assert_eq!(debian_codename(&distro).as_deref(), Some("bullseye"));
     }
 
@@ -217,9 +234,18 @@ mod tests {
 
     #[test]
     fn open_statuses_are_kept() {
-        assert_eq!(open_status(&open_record("low", None, None)), FindingStatus::NotFixed);
-        assert_eq!(open_status(&open_record("end-of-life", None, None)), FindingStatus::EndOfLife);
-        assert_eq!(open_status(&open_record("low", Some("Minor issue"), None)), FindingStatus::NoDsa);
+        assert_eq!(
+            open_status(&open_record("low", None, None)),
+            FindingStatus::NotFixed
+        );
+        assert_eq!(
+            open_status(&open_record("end-of-life", None, None)),
+            FindingStatus::EndOfLife
+        );
+        assert_eq!(
+            open_status(&open_record("low", Some("Minor issue"), None)),
+            FindingStatus::NoDsa
+        );
         assert_eq!(
             open_status(&open_record("low", Some("Minor issue"), Some("ignored"))),
             FindingStatus::WillNotFix

@@ -48,12 +48,18 @@ pub fn match_packages(
     let mut result = MatchResult::default();
     let resolver = SeverityResolver::new(db);
 
-    let debian: Vec<&Package> = packages.iter().filter(|p| p.ecosystem == Ecosystem::Deb).collect();
+    let debian: Vec<&Package> = packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Deb)
+        .collect();
     if !debian.is_empty() {
         debian::match_debian(db, &resolver, distro, &debian, &mut result)?;
     }
 
-    let alpine: Vec<&Package> = packages.iter().filter(|p| p.ecosystem == Ecosystem::Apk).collect();
+    let alpine: Vec<&Package> = packages
+        .iter()
+        .filter(|p| p.ecosystem == Ecosystem::Apk)
+        .collect();
     if !alpine.is_empty() {
         alpine::match_alpine(db, &resolver, distro, &alpine, &mut result)?;
     }
@@ -71,7 +77,9 @@ pub fn match_packages(
 
 /// Drops findings `ignore_unfixed` excludes: those without a fixed version.
 pub fn drop_unfixed(findings: &mut Vec<Finding>) {
-    findings.retain(|finding| finding.fixed_version.is_some() && finding.status == FindingStatus::Fixed);
+    findings.retain(|finding| {
+        finding.fixed_version.is_some() && finding.status == FindingStatus::Fixed
+    });
 }
 
 fn dedup_and_sort(findings: &mut Vec<Finding>) {

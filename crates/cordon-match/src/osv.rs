@@ -37,7 +37,9 @@ pub(crate) fn match_osv(
         for affected in &record.affected {
             match evaluate(scheme, &package.version, affected) {
                 Ok(verdict) if verdict.affected => {
-                    result.findings.push(finding(resolver, &record, affected, package, verdict));
+                    result
+                        .findings
+                        .push(finding(resolver, &record, affected, package, verdict));
                     break;
                 }
                 Ok(_) => {}
@@ -59,10 +61,19 @@ fn finding(
     verdict: Verdict,
 ) -> Finding {
     let (severity, severity_source) = rate(resolver, record, affected);
-    let status = if verdict.fixed.is_some() { FindingStatus::Fixed } else { FindingStatus::NotFixed };
+    let status = if verdict.fixed.is_some() {
+        FindingStatus::Fixed
+    } else {
+        FindingStatus::NotFixed
+    };
     Finding {
         id: record.id.clone(),
-        aliases: record.aliases.iter().filter(|alias| *alias != &record.id).cloned().collect(),
+        aliases: record
+            .aliases
+            .iter()
+            .filter(|alias| *alias != &record.id)
+            .cloned()
+            .collect(),
         package: package.clone(),
         installed_version: package.version.clone(),
         fixed_version: verdict.fixed,
@@ -83,17 +94,24 @@ fn rate(
     record: &OsvRecord,
     affected: &OsvAffected,
 ) -> (Severity, Option<SeverityRating>) {
-    let vectors: Vec<_> = affected.severity.iter().chain(&record.severity).cloned().collect();
+    let vectors: Vec<_> = affected
+        .severity
+        .iter()
+        .chain(&record.severity)
+        .cloned()
+        .collect();
     let best_vector = SeverityResolver::from_osv_vectors(&vectors);
 
     if let Some(text) = affected.database_severity.as_deref() {
         if let Ok(level) = text.parse::<Severity>() {
-            let mut rating = best_vector.map(|(_, rating)| rating).unwrap_or(SeverityRating {
-                source: DATA_SOURCE.to_string(),
-                rating: None,
-                cvss_vector: None,
-                cvss_score: None,
-            });
+            let mut rating = best_vector
+                .map(|(_, rating)| rating)
+                .unwrap_or(SeverityRating {
+                    source: DATA_SOURCE.to_string(),
+                    rating: None,
+                    cvss_vector: None,
+                    cvss_score: None,
+                });
             rating.rating = Some(text.to_string());
             return (level, Some(rating));
         }
@@ -110,11 +128,19 @@ fn rate(
 }
 
 /// Checks `version` against the explicit versions and ranges of one `affected[]` entry.
-pub(crate) fn evaluate(scheme: Scheme, version: &str, affected: &OsvAffected) -> Result<Verdict, VersionError> {
+pub(crate) fn evaluate(
+    scheme: Scheme,
+    version: &str,
+    affected: &OsvAffected,
+) -> Result<Verdict, VersionError> {
     for listed in &affected.versions {
         if listed == version || compare(scheme, listed, version).ok() == Some(Ordering::Equal) {
             let fixed = lowest_fix_above(scheme, version, &affected.ranges);
-            return Ok(Verdict { affected: true, fixed, reason: format!("version {version} is listed as affected") });
+            return Ok(Verdict {
+                affected: true,
+                fixed,
+                reason: format!("version {version} is listed as affected"),
+            });
         }
     }
     for range in &affected.ranges {
@@ -128,13 +154,29 @@ pub(crate) fn evaluate(scheme: Scheme, version: &str, affected: &OsvAffected) ->
             return Ok(verdict);
         }
     }
-    Ok(Verdict { affected: false, fixed: None, reason: String::new() })
+    Ok(Verdict {
+        affected: false,
+        fixed: None,
+        reason: String::new(),
+    })
 }
 
-fn evaluate_range(scheme: Scheme, version: &str, range: &OsvRange) -> Result<Verdict, VersionError> {
-    let not_affected = Verdict { affected: false, fixed: None, reason: String::new() };
+fn evaluate_range(
+    scheme: Scheme,
+    version: &str,
+    range: &OsvRange,
+) -> Result<Verdict, VersionError> {
+    let not_affected = Verdict {
+        affected: false,
+        fixed: None,
+        reason: String::new(),
+    };
 
-    for limit in range.events.iter().filter_map(|event| event.limit.as_deref()) {
+    for limit in range
+        .events
+        .iter()
+        .filter_map(|event| event.limit.as_deref())
+    {
         if limit != "*" && compare(scheme, version, limit)? != Ordering::Less {
             return Ok(not_affected);
         }
@@ -174,10 +216,18 @@ fn evaluate_range(scheme: Scheme, version: &str, range: &OsvRange) -> Result<Ver
         (None, None) => String::new(),
     };
     let reason = format!("{} range: introduced {introduced_at}{upper}", range.kind);
-    Ok(Verdict { affected: true, fixed, reason })
+    Ok(Verdict {
+        affected: true,
+        fixed,
+        reason,
+    })
 }
 
-fn last_affected_above<'a>(scheme: Scheme, version: &str, events: &'a [&OsvEvent]) -> Option<&'a str> {
+fn last_affected_above<'a>(
+    scheme: Scheme,
+    version: &str,
+    events: &'a [&OsvEvent],
+) -> Option<&'a str> {
     events
         .iter()
         .filter_map(|event| event.last_affected.as_deref())
@@ -185,13 +235,16 @@ fn last_affected_above<'a>(scheme: Scheme, version: &str, events: &'a [&OsvEvent
 }
 
 /// Sorts range events by their version; `introduced: "0"` sorts below every version.
-fn sorted_events<'a>(scheme: Scheme, events: &'a [OsvEvent]) -> Result<Vec<&'a OsvEvent>, VersionError> {
+fn sorted_events(scheme: Scheme, events: &[OsvEvent]) -> Result<Vec<&OsvEvent>, VersionError> {
     for event in events {
         if let Some(version) = event_version(event).filter(|v| *v != "0" && *v != "*") {
             compare(scheme, version, version)?;
         }
     }
-    let mut sorted: Vec<&OsvEvent> = events.iter().filter(|event| event.limit.is_none()).collect();
+    let mut sorted: Vec<&OsvEvent> = events
+        .iter()
+        .filter(|event| event.limit.is_none())
+        .collect();
     sorted.sort_by(|a, b| match (event_version(a), event_version(b)) {
         (Some("0"), Some("0")) => Ordering::Equal,
         (Some("0"), _) => Ordering::Less,
@@ -213,7 +266,11 @@ fn event_version(event: &OsvEvent) -> Option<&str> {
 
 fn lowest_fix_above(scheme: Scheme, version: &str, ranges: &[OsvRange]) -> Option<String> {
     let mut best: Option<&str> = None;
-    for fixed in ranges.iter().flat_map(|range| &range.events).filter_map(|e| e.fixed.as_deref()) {
+    for fixed in ranges
+        .iter()
+        .flat_map(|range| &range.events)
+        .filter_map(|e| e.fixed.as_deref())
+    {
         if compare(scheme, version, fixed).ok() != Some(Ordering::Less) {
             continue;
         }
@@ -245,7 +302,10 @@ mod tests {
             ecosystem: "PyPI".into(),
             name: "pkg".into(),
             purl: None,
-            ranges: vec![OsvRange { kind: kind.into(), events }],
+            ranges: vec![OsvRange {
+                kind: kind.into(),
+                events,
+            }],
             versions: versions.iter().map(|v| v.to_string()).collect(),
             database_severity: None,
             severity: Vec::new(),
@@ -253,12 +313,18 @@ mod tests {
     }
 
     fn is_affected(entry: &OsvAffected, scheme: Scheme, version: &str) -> bool {
-        evaluate(scheme, version, entry).expect("valid versions").affected
+        evaluate(scheme, version, entry)
+            .expect("valid versions")
+            .affected
     }
 
     #[test]
     fn introduced_fixed_range_bounds() {
-        let entry = affected("ECOSYSTEM", vec![event("introduced", "5.1"), event("fixed", "5.3.1")], &[]);
+        let entry = affected(
+            "ECOSYSTEM",
+            vec![event("introduced", "5.1"), event("fixed", "5.3.1")],
+            &[],
+        );
         assert!(is_affected(&entry, Scheme::Pep440, "5.3"));
         assert!(is_affected(&entry, Scheme::Pep440, "5.1"));
         assert!(!is_affected(&entry, Scheme::Pep440, "5.0.9"));
@@ -269,10 +335,19 @@ mod tests {
 
     #[test]
     fn last_affected_is_inclusive() {
-        let entry = affected("ECOSYSTEM", vec![event("introduced", "0"), event("last_affected", "2.0")], &[]);
+        let entry = affected(
+            "ECOSYSTEM",
+            vec![event("introduced", "0"), event("last_affected", "2.0")],
+            &[],
+        );
         assert!(is_affected(&entry, Scheme::Pep440, "2.0"));
         assert!(!is_affected(&entry, Scheme::Pep440, "2.0.1"));
-        assert_eq!(evaluate(Scheme::Pep440, "1.0", &entry).expect("valid").fixed, None);
+        assert_eq!(
+            evaluate(Scheme::Pep440, "1.0", &entry)
+                .expect("valid")
+                .fixed,
+            None
+        );
     }
 
     #[test]
@@ -288,26 +363,44 @@ mod tests {
         assert!(!is_affected(&entry, Scheme::Semver, "1.6.0"));
         assert!(is_affected(&entry, Scheme::Semver, "2.1.0"));
         assert!(!is_affected(&entry, Scheme::Semver, "2.3.0"));
-        assert_eq!(evaluate(Scheme::Semver, "2.1.0", &entry).expect("valid").fixed.as_deref(), Some("2.3.0"));
+        assert_eq!(
+            evaluate(Scheme::Semver, "2.1.0", &entry)
+                .expect("valid")
+                .fixed
+                .as_deref(),
+            Some("2.3.0")
+        );
     }
 
     #[test]
     fn limit_caps_range() {
-        let entry = affected("ECOSYSTEM", vec![event("introduced", "0"), event("limit", "3.0")], &[]);
+        let entry = affected(
+            "ECOSYSTEM",
+            vec![event("introduced", "0"), event("limit", "3.0")],
+            &[],
+        );
         assert!(is_affected(&entry, Scheme::Pep440, "2.9"));
         assert!(!is_affected(&entry, Scheme::Pep440, "3.0"));
     }
 
     #[test]
     fn explicit_versions_match() {
-        let entry = affected("GIT", vec![event("introduced", "abc123")], &["1.2.0", "1.3.0"]);
+        let entry = affected(
+            "GIT",
+            vec![event("introduced", "abc123")],
+            &["1.2.0", "1.3.0"],
+        );
         assert!(is_affected(&entry, Scheme::Semver, "1.3.0"));
         assert!(!is_affected(&entry, Scheme::Semver, "1.4.0"));
     }
 
     #[test]
     fn git_ranges_never_match() {
-        let entry = affected("GIT", vec![event("introduced", "0"), event("fixed", "deadbeef")], &[]);
+        let entry = affected(
+            "GIT",
+            vec![event("introduced", "0"), event("fixed", "deadbeef")],
+            &[],
+        );
         assert!(!is_affected(&entry, Scheme::Semver, "1.0.0"));
     }
 }

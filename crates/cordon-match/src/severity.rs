@@ -15,9 +15,13 @@ use cordon_vulndb::{Database, OsvSeverity};
 pub fn rate_cvss_vector(vector: &str) -> Option<f64> {
     let vector = vector.trim();
     if vector.starts_with("CVSS:") {
-        return cvss::Cvss::from_str(vector).ok().map(|parsed| parsed.score());
+        return cvss::Cvss::from_str(vector)
+            .ok()
+            .map(|parsed| parsed.score());
     }
-    cvss::v2::Vector::from_str(vector).ok().map(|parsed| parsed.score().value())
+    cvss::v2::Vector::from_str(vector)
+        .ok()
+        .map(|parsed| parsed.score().value())
 }
 
 /// Rates vulnerabilities, falling back to CVSS data imported from CVE JSON 5 records.
@@ -32,7 +36,10 @@ pub struct SeverityResolver<'db> {
 impl<'db> SeverityResolver<'db> {
     /// Creates a resolver over `db`.
     pub fn new(db: &'db Database) -> SeverityResolver<'db> {
-        SeverityResolver { db, cache: RefCell::new(HashMap::new()) }
+        SeverityResolver {
+            db,
+            cache: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Maps a Debian tracker urgency to a level.
@@ -101,7 +108,9 @@ impl<'db> SeverityResolver<'db> {
                 None
             }
         };
-        self.cache.borrow_mut().insert(cve.to_string(), rating.clone());
+        self.cache
+            .borrow_mut()
+            .insert(cve.to_string(), rating.clone());
         rating
     }
 }
@@ -129,9 +138,18 @@ mod tests {
 
     #[test]
     fn debian_urgency_levels() {
-        assert_eq!(SeverityResolver::from_debian_urgency("medium**"), Some(Severity::Medium));
-        assert_eq!(SeverityResolver::from_debian_urgency("unimportant"), Some(Severity::Negligible));
-        assert_eq!(SeverityResolver::from_debian_urgency("not yet assigned"), None);
+        assert_eq!(
+            SeverityResolver::from_debian_urgency("medium**"),
+            Some(Severity::Medium)
+        );
+        assert_eq!(
+            SeverityResolver::from_debian_urgency("unimportant"),
+            Some(Severity::Negligible)
+        );
+        assert_eq!(
+            SeverityResolver::from_debian_urgency("not yet assigned"),
+            None
+        );
         assert_eq!(SeverityResolver::from_debian_urgency("end-of-life"), None);
     }
 }

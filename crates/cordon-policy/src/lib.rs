@@ -20,7 +20,10 @@ pub struct ThresholdGate {
 impl Default for ThresholdGate {
     /// High, 1: any High or worse finding fails the gate.
     fn default() -> Self {
-        ThresholdGate { fail_on: Severity::High, max_count: 1 }
+        ThresholdGate {
+            fail_on: Severity::High,
+            max_count: 1,
+        }
     }
 }
 
@@ -44,14 +47,23 @@ impl ThresholdGate {
     /// other finding kinds the caller includes).
     pub fn evaluate(&self, severities: impl IntoIterator<Item = Severity>) -> GateResult {
         let max_count = self.max_count.max(1);
-        let counted = severities.into_iter().filter(|level| *level >= self.fail_on).count();
+        let counted = severities
+            .into_iter()
+            .filter(|level| *level >= self.fail_on)
+            .count();
         let passed = counted < max_count;
         let verdict = if passed { "passed" } else { "failed" };
         let reason = format!(
             "{verdict}: {counted} finding(s) at or above {}, the gate fails at {max_count}",
             self.fail_on
         );
-        GateResult { passed, fail_on: self.fail_on, max_count, counted, reason }
+        GateResult {
+            passed,
+            fail_on: self.fail_on,
+            max_count,
+            counted,
+            reason,
+        }
     }
 }
 
@@ -61,7 +73,10 @@ mod tests {
 
     #[test]
     fn fails_when_count_reaches_threshold() {
-        let gate = ThresholdGate { fail_on: Severity::High, max_count: 2 };
+        let gate = ThresholdGate {
+            fail_on: Severity::High,
+            max_count: 2,
+        };
         let result = gate.evaluate([Severity::High, Severity::Critical, Severity::Low]);
         assert!(!result.passed);
         assert_eq!(result.counted, 2);
@@ -69,7 +84,10 @@ mod tests {
 
     #[test]
     fn passes_below_count() {
-        let gate = ThresholdGate { fail_on: Severity::High, max_count: 50 };
+        let gate = ThresholdGate {
+            fail_on: Severity::High,
+            max_count: 50,
+        };
         let result = gate.evaluate(vec![Severity::High; 49]);
         assert!(result.passed);
         assert_eq!(result.counted, 49);
@@ -84,13 +102,19 @@ mod tests {
 
     #[test]
     fn defcon1_counts_above_critical() {
-        let gate = ThresholdGate { fail_on: Severity::Critical, max_count: 1 };
+        let gate = ThresholdGate {
+            fail_on: Severity::Critical,
+            max_count: 1,
+        };
         assert!(!gate.evaluate([Severity::Defcon1]).passed);
     }
 
     #[test]
     fn zero_max_count_behaves_as_one() {
-        let gate = ThresholdGate { fail_on: Severity::High, max_count: 0 };
+        let gate = ThresholdGate {
+            fail_on: Severity::High,
+            max_count: 0,
+        };
         assert!(gate.evaluate([]).passed);
         assert!(!gate.evaluate([Severity::High]).passed);
     }

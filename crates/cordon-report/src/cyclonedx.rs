@@ -9,13 +9,25 @@ use crate::{ImageSummary, SbomReport, ScanReport, ToolInfo};
 
 pub(crate) fn sbom_to_cyclonedx(report: &SbomReport) -> Value {
     let (components, _) = components(&report.packages, report.distro.as_ref());
-    document(&report.tool, &report.created_at, &report.image, components, None)
+    document(
+        &report.tool,
+        &report.created_at,
+        &report.image,
+        components,
+        None,
+    )
 }
 
 pub(crate) fn scan_to_cyclonedx(report: &ScanReport) -> Value {
     let (components, refs) = components(&report.packages, report.distro.as_ref());
     let vulnerabilities = vulnerabilities(&report.findings, &report.packages, &refs);
-    document(&report.tool, &report.created_at, &report.image, components, Some(vulnerabilities))
+    document(
+        &report.tool,
+        &report.created_at,
+        &report.image,
+        components,
+        Some(vulnerabilities),
+    )
 }
 
 fn document(
@@ -50,7 +62,10 @@ fn document(
 }
 
 /// Builds components and their unique `bom-ref`s, one per package in `packages` order.
-fn components(packages: &[Package], distro: Option<&cordon_model::Distro>) -> (Vec<Value>, Vec<String>) {
+fn components(
+    packages: &[Package],
+    distro: Option<&cordon_model::Distro>,
+) -> (Vec<Value>, Vec<String>) {
     let mut seen = BTreeSet::new();
     let mut refs = Vec::with_capacity(packages.len());
     let mut components = Vec::with_capacity(packages.len() + 1);
@@ -71,9 +86,11 @@ fn components(packages: &[Package], distro: Option<&cordon_model::Distro>) -> (V
             bom_ref = format!("{}#/{}", package.purl, package.location);
             seen.insert(bom_ref.clone());
         }
-        let mut properties = vec![json!({ "name": "cordon:location", "value": format!("/{}", package.location) })];
+        let mut properties =
+            vec![json!({ "name": "cordon:location", "value": format!("/{}", package.location) })];
         if let Some(layer) = &package.layer {
-            properties.push(json!({ "name": "cordon:layer:index", "value": layer.index.to_string() }));
+            properties
+                .push(json!({ "name": "cordon:layer:index", "value": layer.index.to_string() }));
             if !layer.diff_id.is_empty() {
                 properties.push(json!({ "name": "cordon:layer:diff_id", "value": layer.diff_id }));
             }
@@ -96,8 +113,11 @@ fn components(packages: &[Package], distro: Option<&cordon_model::Distro>) -> (V
             "properties": properties,
         });
         if !package.licenses.is_empty() {
-            let licenses: Vec<Value> =
-                package.licenses.iter().map(|name| json!({ "license": { "name": name } })).collect();
+            let licenses: Vec<Value> = package
+                .licenses
+                .iter()
+                .map(|name| json!({ "license": { "name": name } }))
+                .collect();
             component["licenses"] = Value::Array(licenses);
         }
         if package.ecosystem == Ecosystem::Npm && package.name.starts_with('@') {

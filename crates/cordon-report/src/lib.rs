@@ -14,8 +14,8 @@ mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    DatabaseSummary, ImageSummary, LayerSummary, SbomReport, ScanReport, ScanSettings, SourceSummary,
-    Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+    DatabaseSummary, ImageSummary, LayerSummary, SbomReport, ScanReport, ScanSettings,
+    SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
 };
 
 /// Output format of `cordon scan` and `cordon sbom`.
@@ -32,7 +32,12 @@ pub enum Format {
 }
 
 /// Writes a scan report in `format`.
-pub fn write_scan(report: &ScanReport, format: Format, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub fn write_scan(
+    report: &ScanReport,
+    format: Format,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     match format {
         Format::Table => table::write_scan_table(report, out, color),
         Format::Json => write_json(report, out),

@@ -21,7 +21,10 @@ pub struct ToolInfo {
 impl ToolInfo {
     /// Describes this build of Cordon.
     pub fn current() -> ToolInfo {
-        ToolInfo { name: "cordon".to_string(), version: env!("CARGO_PKG_VERSION").to_string() }
+        ToolInfo {
+            name: "cordon".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
     }
 }
 
@@ -121,11 +124,16 @@ pub struct Summary {
 impl Summary {
     /// Counts `findings` per severity.
     pub fn new(packages: usize, findings: &[Finding]) -> Summary {
-        let mut by_severity: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|level| (*level, 0)).collect();
+        let mut by_severity: BTreeMap<Severity, usize> =
+            Severity::ALL.iter().map(|level| (*level, 0)).collect();
         for finding in findings {
             *by_severity.entry(finding.severity).or_default() += 1;
         }
-        Summary { packages, findings: findings.len(), by_severity }
+        Summary {
+            packages,
+            findings: findings.len(),
+            by_severity,
+        }
     }
 }
 

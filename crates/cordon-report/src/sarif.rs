@@ -16,13 +16,22 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub(crate) fn scan_to_sarif(report: &ScanReport) -> Value {
     let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
     for finding in &report.findings {
-        rules.entry(finding.id.as_str()).or_insert_with(|| rule(finding));
+        rules
+            .entry(finding.id.as_str())
+            .or_insert_with(|| rule(finding));
     }
-    let rule_index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rule_index: BTreeMap<&str, usize> =
+        rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|finding| result(finding, rule_index.get(finding.id.as_str()).copied().unwrap_or(0), report))
+        .map(|finding| {
+            result(
+                finding,
+                rule_index.get(finding.id.as_str()).copied().unwrap_or(0),
+                report,
+            )
+        })
         .collect();
 
     json!({
@@ -47,7 +56,10 @@ pub(crate) fn scan_to_sarif(report: &ScanReport) -> Value {
 }
 
 fn rule(finding: &Finding) -> Value {
-    let summary = finding.summary.clone().unwrap_or_else(|| finding.id.clone());
+    let summary = finding
+        .summary
+        .clone()
+        .unwrap_or_else(|| finding.id.clone());
     json!({
         "id": finding.id,
         "name": finding.id,
@@ -63,10 +75,18 @@ fn rule(finding: &Finding) -> Value {
 }
 
 fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
-    let fixed = finding.fixed_version.as_deref().unwrap_or("no fixed version");
+    let fixed = finding
+        .fixed_version
+        .as_deref()
+        .unwrap_or("no fixed version");
     let text = format!(
         "{} {} {} in {}: {} (fixed: {fixed}, status: {})",
-        finding.severity, finding.id, finding.package.name, report.image.source, finding.installed_version, finding.status
+        finding.severity,
+        finding.id,
+        finding.package.name,
+        report.image.source,
+        finding.installed_version,
+        finding.status
     );
     json!({
         "ruleId": finding.id,
@@ -96,7 +116,11 @@ fn level(severity: Severity) -> &'static str {
 
 /// Returns the CVSS score when known, else the midpoint of the severity's band.
 fn security_severity(finding: &Finding) -> String {
-    if let Some(score) = finding.severity_source.as_ref().and_then(|rating| rating.cvss_score) {
+    if let Some(score) = finding
+        .severity_source
+        .as_ref()
+        .and_then(|rating| rating.cvss_score)
+    {
         return format!("{score:.1}");
     }
     let score = match finding.severity {

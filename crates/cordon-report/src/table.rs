@@ -11,10 +11,17 @@ use crate::{SbomReport, ScanReport};
 /// and below the table and under the header.
 const TABLE_STYLE: &str = "  ── ══      ──    ";
 
-pub(crate) fn write_scan_table(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+pub(crate) fn write_scan_table(
+    report: &ScanReport,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
     writeln!(out, "Image:    {}", report.image.source)?;
     if let Some(distro) = &report.distro {
-        let name = distro.pretty_name.clone().unwrap_or_else(|| distro.id.clone());
+        let name = distro
+            .pretty_name
+            .clone()
+            .unwrap_or_else(|| distro.id.clone());
         writeln!(out, "OS:       {name}")?;
     }
     if let Some(database) = &report.database {
@@ -31,14 +38,27 @@ pub(crate) fn write_scan_table(report: &ScanReport, out: &mut dyn Write, color: 
             format!("{}: {count}", paint(*level, level.as_str(), color))
         })
         .collect();
-    writeln!(out, "Findings: {} ({})", report.summary.findings, counts.join(", "))?;
+    writeln!(
+        out,
+        "Findings: {} ({})",
+        report.summary.findings,
+        counts.join(", ")
+    )?;
 
     if !report.findings.is_empty() {
         let mut table = Table::new();
         table
             .load_preset(TABLE_STYLE)
             .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(["SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED", "STATUS", "LAYER"]);
+            .set_header([
+                "SEVERITY",
+                "ID",
+                "PACKAGE",
+                "INSTALLED",
+                "FIXED",
+                "STATUS",
+                "LAYER",
+            ]);
         for finding in &report.findings {
             table.add_row([
                 paint(finding.severity, finding.severity.as_str(), color),
@@ -47,7 +67,11 @@ pub(crate) fn write_scan_table(report: &ScanReport, out: &mut dyn Write, color: 
                 finding.installed_version.clone(),
                 finding.fixed_version.clone().unwrap_or_default(),
                 finding.status.to_string(),
-                finding.layer.as_ref().map(|layer| layer.index.to_string()).unwrap_or_default(),
+                finding
+                    .layer
+                    .as_ref()
+                    .map(|layer| layer.index.to_string())
+                    .unwrap_or_default(),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -78,7 +102,11 @@ pub(crate) fn write_package_table(report: &SbomReport, out: &mut dyn Write) -> i
             package.version.clone(),
             package.ecosystem.to_string(),
             source,
-            package.layer.as_ref().map(|layer| layer.index.to_string()).unwrap_or_default(),
+            package
+                .layer
+                .as_ref()
+                .map(|layer| layer.index.to_string())
+                .unwrap_or_default(),
             format!("/{}", package.location),
         ]);
     }

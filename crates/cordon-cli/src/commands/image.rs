@@ -87,14 +87,28 @@ impl ImageArgs {
         let layers: Vec<LayerRef> = info
             .layers
             .iter()
-            .map(|layer| LayerRef { index: layer.index, diff_id: layer.diff_id.clone() })
+            .map(|layer| LayerRef {
+                index: layer.index,
+                diff_id: layer.diff_id.clone(),
+            })
             .collect();
-        let layers = if layers.is_empty() { vec![LayerRef { index: 0, diff_id: String::new() }] } else { layers };
+        let layers = if layers.is_empty() {
+            vec![LayerRef {
+                index: 0,
+                diff_id: String::new(),
+            }]
+        } else {
+            layers
+        };
         let catalog = cordon_catalog::catalog(&rootfs, &layers);
 
         let mut warnings: Vec<String> = image_warnings.iter().map(ToString::to_string).collect();
         warnings.extend(catalog.warnings.iter().cloned());
-        Ok(Inventory { info, catalog, warnings })
+        Ok(Inventory {
+            info,
+            catalog,
+            warnings,
+        })
     }
 }
 

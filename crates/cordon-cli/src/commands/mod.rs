@@ -58,7 +58,9 @@ impl Progress {
 /// Runs the parsed command and maps its outcome to Cordon's exit codes.
 pub(crate) fn run(cli: Cli) -> ExitCode {
     init_logging(cli.verbose);
-    let progress = Progress { enabled: !cli.quiet };
+    let progress = Progress {
+        enabled: !cli.quiet,
+    };
     let result = match cli.command {
         Command::Scan(args) => scan::run(args, &progress),
         Command::Sbom(args) => sbom::run(args, &progress),

@@ -47,7 +47,9 @@ impl ColorArg {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => {
-                !to_file && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+                !to_file
+                    && std::env::var_os("NO_COLOR").is_none()
+                    && std::io::stdout().is_terminal()
             }
         }
     }

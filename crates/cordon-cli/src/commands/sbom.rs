@@ -31,7 +31,10 @@ pub(crate) struct SbomArgs {
 pub(crate) fn run(args: SbomArgs, progress: &Progress) -> anyhow::Result<ExitCode> {
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
-    progress.status(&format!("cataloged {} packages", inventory.catalog.packages.len()));
+    progress.status(&format!(
+        "cataloged {} packages",
+        inventory.catalog.packages.len()
+    ));
 
     let report = SbomReport {
         schema_version: REPORT_SCHEMA_VERSION,

@@ -10,7 +10,8 @@ use clap::{Args, ValueEnum};
 use cordon_model::Severity;
 use cordon_policy::ThresholdGate;
 use cordon_report::{
-    DatabaseSummary, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+    DatabaseSummary, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo,
+    REPORT_SCHEMA_VERSION,
 };
 use cordon_vulndb::Database;
 
@@ -85,7 +86,10 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
 
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
-    progress.status(&format!("cataloged {} packages", inventory.catalog.packages.len()));
+    progress.status(&format!(
+        "cataloged {} packages",
+        inventory.catalog.packages.len()
+    ));
 
     let matched = cordon_match::match_packages(
         &database,
@@ -97,7 +101,10 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
         cordon_match::drop_unfixed(&mut findings);
     }
 
-    let gate = ThresholdGate { fail_on: args.fail_on, max_count: usize::try_from(args.max_count).unwrap_or(usize::MAX) };
+    let gate = ThresholdGate {
+        fail_on: args.fail_on,
+        max_count: usize::try_from(args.max_count).unwrap_or(usize::MAX),
+    };
     let gate_result = gate.evaluate(findings.iter().map(|finding| finding.severity));
 
     let mut warnings = inventory.warnings;
@@ -112,7 +119,11 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
             fail_on: args.fail_on,
             max_count: gate.max_count,
             ignore_unfixed: args.ignore_unfixed,
-            scanners: args.scanners.iter().map(|scanner| scanner.name().to_string()).collect(),
+            scanners: args
+                .scanners
+                .iter()
+                .map(|scanner| scanner.name().to_string())
+                .collect(),
             platform: args.image.platform.clone(),
             db_path: db_path.display().to_string(),
         },
@@ -130,7 +141,11 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
     out.flush()?;
 
     progress.status(&report.gate.reason);
-    Ok(if report.gate.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.gate.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn open_database(path: &std::path::Path) -> anyhow::Result<Database> {

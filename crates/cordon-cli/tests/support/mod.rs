@@ -84,7 +84,11 @@ pub fn parse_json(output: &Output) -> serde_json::Value {
 pub fn image_from_env(var: &str, relative: &str) -> Option<PathBuf> {
     let path = std::env::var_os(var).map(|base| {
         let base = PathBuf::from(base);
-        if relative.is_empty() { base } else { base.join(relative) }
+        if relative.is_empty() {
+            base
+        } else {
+            base.join(relative)
+        }
     });
     match path {
         Some(path) if path.exists() => Some(path),
@@ -110,8 +114,10 @@ pub fn assert_same_findings(
     found: &std::collections::BTreeSet<String>,
 ) {
     let missing: Vec<&String> = expected.difference(found).collect();
-    let unexpected: Vec<&String> =
-        found.iter().filter(|key| !expected.contains(*key) && !allowed_extra.contains(*key)).collect();
+    let unexpected: Vec<&String> = found
+        .iter()
+        .filter(|key| !expected.contains(*key) && !allowed_extra.contains(*key))
+        .collect();
     let true_positives = expected.len() - missing.len();
     let recall = true_positives as f64 / expected.len().max(1) as f64;
     let precision = true_positives as f64 / (true_positives + unexpected.len()).max(1) as f64;
