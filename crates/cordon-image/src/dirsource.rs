@@ -194,8 +194,8 @@ pub(crate) fn for_each_file(
         if !metadata.file_type().is_file() {
             return Ok(());
         }
-        // NOTE: the file is opened by path after the walk saw a regular file, so a
-        // concurrent swap for a symlink could redirect it; roots are expected to be at rest.
+        // NOTE: the file is opened by path after the walk saw a regular file. A concurrent
+        // swap for a symlink could redirect it, so the root must not change during a read.
         let mut file = File::open(root.join(&relative)).map_err(|source| ImageError::Io {
             image: root.to_path_buf(),
             file: path.clone(),

@@ -67,12 +67,12 @@ pub enum ImageError {
         digest: String,
     },
     /// A blob's content does not match the digest that names it.
-    #[error("{image}: digest mismatch for {what}: expected {expected}, found {actual}")]
+    #[error("{image}: digest mismatch for {blob}: expected {expected}, found {actual}")]
     DigestMismatch {
         /// Image path.
         image: PathBuf,
         /// The blob or layer, for example `layer 2 (blobs/sha256/ab..)`.
-        what: String,
+        blob: String,
         /// Digest the manifest or config declares.
         expected: String,
         /// Digest of the bytes read.

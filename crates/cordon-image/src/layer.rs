@@ -230,7 +230,7 @@ impl<'a> ReadContext<'a> {
             if *expected != blob_digest {
                 return Err(ImageError::DigestMismatch {
                     image: self.image().to_path_buf(),
-                    what: format!("layer {index} ({})", blob.member),
+                    blob: format!("layer {index} ({})", blob.member),
                     expected: expected.clone(),
                     actual: blob_digest,
                 });
@@ -239,7 +239,7 @@ impl<'a> ReadContext<'a> {
         if diff_id != blob.diff_id {
             return Err(ImageError::DigestMismatch {
                 image: self.image().to_path_buf(),
-                what: format!("layer {index} ({}) diff_id", blob.member),
+                blob: format!("layer {index} ({}) diff_id", blob.member),
                 expected: blob.diff_id.clone(),
                 actual: diff_id,
             });

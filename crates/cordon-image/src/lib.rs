@@ -1,8 +1,8 @@
 //! Container image reading for Cordon.
 //!
 //! An image is read into a [`Rootfs`]: the merged view of all its layers, applied in order
-//! with OCI whiteouts. Only metadata is kept for every path; file contents are kept only
-//! for the paths a caller asks for, so memory stays bounded by metadata, not image size.
+//! with OCI whiteouts. Metadata is kept for every path, but file contents only for the
+//! paths a caller selects. Memory is therefore bounded by metadata, not by image size.
 //!
 //! # Sources
 //!
@@ -240,32 +240,74 @@ impl Image {
         let context = ReadContext::new(store, &self.limits);
         let mut warnings = Vec::new();
         for (index, blob) in layers.iter().enumerate() {
-            context.read_layer(index, blob, &mut warnings, &mut |event, _| {
-                let Event::File {
-                    path,
-                    size,
-                    mode,
-                    reader,
-                } = event
-                else {
-                    return Ok(());
-                };
-                let entry = FileVisit {
-                    layer: index,
-                    path: &path,
-                    size,
-                    mode,
-                };
-                visit(&entry, reader).map_err(|source| ImageError::Visitor {
-                    image: store.path().to_path_buf(),
-                    layer: index,
-                    path: path.clone(),
-                    source,
-                })
-            })?;
+            visit_layer(&context, index, blob, &mut warnings, visit)?;
         }
         Ok(warnings)
     }
+
+    /// Visits every regular file like [`Image::for_each_file`], but reads the layers in
+    /// parallel on the rayon thread pool. Files of one layer arrive in archive order on
+    /// one thread, while different layers interleave.
+    pub fn for_each_file_parallel(
+        &self,
+        visit: &(dyn Fn(&FileVisit<'_>, &mut dyn Read) -> io::Result<()> + Sync),
+    ) -> Result<Vec<Warning>, ImageError> {
+        let (store, layers) = match &self.backing {
+            Backing::Dir(root) => {
+                return dirsource::for_each_file(root, &self.limits, &mut |file, reader| {
+                    visit(file, reader)
+                })
+            }
+            Backing::Layers { store, layers } => (store, layers),
+        };
+        let context = ReadContext::new(store, &self.limits);
+        let per_layer: Vec<Vec<Warning>> = layers
+            .par_iter()
+            .enumerate()
+            .map(|(index, blob)| {
+                let mut warnings = Vec::new();
+                let mut visit_one =
+                    |file: &FileVisit<'_>, reader: &mut dyn Read| visit(file, reader);
+                visit_layer(&context, index, blob, &mut warnings, &mut visit_one)?;
+                Ok(warnings)
+            })
+            .collect::<Result<_, ImageError>>()?;
+        Ok(per_layer.into_iter().flatten().collect())
+    }
+}
+
+/// Streams one layer and passes each regular file to `visit`.
+fn visit_layer(
+    context: &ReadContext<'_>,
+    index: usize,
+    blob: &LayerBlob,
+    warnings: &mut Vec<Warning>,
+    visit: &mut dyn FnMut(&FileVisit<'_>, &mut dyn Read) -> io::Result<()>,
+) -> Result<(), ImageError> {
+    let image = context.store.path();
+    context.read_layer(index, blob, warnings, &mut |event, _| {
+        let Event::File {
+            path,
+            size,
+            mode,
+            reader,
+        } = event
+        else {
+            return Ok(());
+        };
+        let entry = FileVisit {
+            layer: index,
+            path: &path,
+            size,
+            mode,
+        };
+        visit(&entry, reader).map_err(|source| ImageError::Visitor {
+            image: image.to_path_buf(),
+            layer: index,
+            path: path.clone(),
+            source,
+        })
+    })
 }
 
 /// Detects the format of a bare path.

@@ -21,7 +21,7 @@ const MAX_INDEX_DEPTH: usize = 4;
 const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
-/// Where to read one layer from.
+/// Location and expected digests of one layer blob.
 #[derive(Debug, Clone)]
 pub(crate) struct LayerBlob {
     /// Name of the blob in the store.
@@ -114,22 +114,21 @@ pub(crate) fn resolve_docker_archive(
     };
 
     let entry = match reference {
-        Some(wanted) => {
-            let wanted_canonical = canonical_tag(wanted);
-            let matches: Vec<&DockerArchiveEntry> = entries
-                .iter()
-                .filter(|entry| {
-                    entry
-                        .repo_tags
-                        .iter()
-                        .flatten()
-                        .any(|tag| tag == wanted || canonical_tag(tag) == wanted_canonical)
-                })
-                .collect();
+        Some(requested) => {
+            let requested_canonical = canonical_tag(requested);
+            let matches: Vec<&DockerArchiveEntry> =
+                entries
+                    .iter()
+                    .filter(|entry| {
+                        entry.repo_tags.iter().flatten().any(|tag| {
+                            tag == requested || canonical_tag(tag) == requested_canonical
+                        })
+                    })
+                    .collect();
             match matches.as_slice() {
                 [entry] => *entry,
-                [] => return Err(tag_error(format!("tag {wanted:?} not found"))),
-                _ => return Err(tag_error(format!("tag {wanted:?} names several images"))),
+                [] => return Err(tag_error(format!("tag {requested:?} not found"))),
+                _ => return Err(tag_error(format!("tag {requested:?} names several images"))),
             }
         }
         None => match entries.as_slice() {
@@ -159,7 +158,7 @@ pub(crate) fn resolve_docker_archive(
         if expected != config_digest {
             return Err(ImageError::DigestMismatch {
                 image: store.path().to_path_buf(),
-                what: format!("config {config_name}"),
+                blob: format!("config {config_name}"),
                 expected,
                 actual: config_digest,
             });
@@ -253,7 +252,7 @@ fn check_single_platform(
         .platform
         .compatible()
         .iter()
-        .any(|wanted| wanted.matches(&actual))
+        .any(|candidate| candidate.matches(&actual))
     {
         Ok(())
     } else {
@@ -324,7 +323,7 @@ fn read_blob(
     if actual != digest {
         return Err(ImageError::DigestMismatch {
             image: store.path().to_path_buf(),
-            what: name.clone(),
+            blob: name.clone(),
             expected: digest,
             actual,
         });
@@ -358,7 +357,7 @@ pub(crate) fn resolve_oci(
 
     // Select the entries of index.json that belong to the requested image.
     let candidates: Vec<Descriptor> = match reference {
-        Some(wanted) => {
+        Some(requested) => {
             let selected: Vec<Descriptor> = top
                 .iter()
                 .filter(|descriptor| {
@@ -366,15 +365,15 @@ pub(crate) fn resolve_oci(
                         .annotations()
                         .as_ref()
                         .and_then(|annotations| annotations.get(CONTAINERD_NAME));
-                    ref_name(descriptor) == Some(wanted)
+                    ref_name(descriptor) == Some(requested)
                         || containerd_name.is_some_and(|name| {
-                            name == wanted || canonical_tag(name) == canonical_tag(wanted)
+                            name == requested || canonical_tag(name) == canonical_tag(requested)
                         })
                 })
                 .cloned()
                 .collect();
             if selected.is_empty() {
-                return Err(ref_error(format!("ref {wanted:?} not found")));
+                return Err(ref_error(format!("ref {requested:?} not found")));
             }
             selected
         }
@@ -496,8 +495,8 @@ fn descriptor_platform(descriptor: &Descriptor) -> Option<Platform> {
     })
 }
 
-/// Picks the manifest for the requested platform; returns it and whether the choice
-/// was made by the platform in the index (so the config need not be checked again).
+/// Picks the manifest for the requested platform. The flag returned is true when the
+/// index platform made the choice, so the config need not be checked again.
 fn select_platform(
     store: &Store,
     manifests: &[Descriptor],
@@ -531,10 +530,10 @@ fn select_platform(
         platforms.push(platform);
     }
 
-    for wanted in request.platform.compatible() {
+    for candidate in request.platform.compatible() {
         if let Some(position) = platforms
             .iter()
-            .position(|platform| platform.matches(&wanted))
+            .position(|platform| platform.matches(&candidate))
         {
             return Ok((runnable[position].clone(), true));
         }

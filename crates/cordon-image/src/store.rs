@@ -200,9 +200,8 @@ fn normalize_lexically(path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Checks that `digest` is `sha256:<64 lower-case hex>` and returns the blob path
-/// `blobs/sha256/<hex>`; any other form is rejected so that a digest can never name a
-/// path outside the blob directory.
+/// Returns the blob path `blobs/sha256/<hex>` of a `sha256:<64 lower-case hex>` digest.
+/// Any other form returns `None`, so a digest cannot name a path outside `blobs/sha256/`.
 pub(crate) fn blob_path(digest: &str) -> Option<String> {
     let hex = digest.strip_prefix("sha256:")?;
     let valid = hex.len() == 64

@@ -515,3 +515,34 @@ fn dir_source_keeps_symlinks_inside_root() {
         .unwrap();
     assert_eq!(seen, vec!["usr/lib/os-release".to_string()]);
 }
+
+#[test]
+fn docker_manifest_list_skips_attestations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut layout = OciLayout::create(dir.path());
+    let arm = layout.put_image(&image_with_marker("arm64").platform("linux", "arm64", None));
+    let mut arm = with_platform(arm, "linux", "arm64", None);
+    arm["mediaType"] = json!("application/vnd.docker.distribution.manifest.v2+json");
+    let attestation = layout.put_image(&image_with_marker("attestation"));
+    let mut attestation = with_platform(attestation, "unknown", "unknown", None);
+    attestation["annotations"] = json!({"vnd.docker.reference.type": "attestation-manifest"});
+    let mut list = layout.put_index(&[arm, attestation]);
+    list["mediaType"] = json!("application/vnd.docker.distribution.manifest.list.v2+json");
+    layout.write_index(&[list]);
+    let source = format!("oci-dir:{}", dir.path().display());
+
+    assert_eq!(marker(&open(&source, None).unwrap()), "arm64");
+    assert_eq!(
+        marker(&open(&source, Some("linux/arm64/v8")).unwrap()),
+        "arm64"
+    );
+    let message = open(&source, Some("linux/amd64"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("platforms present: linux/arm64"),
+        "{message}"
+    );
+    assert!(!message.contains("unknown"), "{message}");
+}

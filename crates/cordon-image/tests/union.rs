@@ -258,3 +258,38 @@ fn for_each_file_visits_every_version() {
         ]
     );
 }
+
+#[test]
+fn parallel_visitor_sees_every_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image.tar");
+    let layers = (0..4)
+        .map(|i| {
+            let tar = LayerBuilder::new()
+                .file(&format!("layer{i}/a"), b"a")
+                .file("shared", b"s")
+                .build();
+            TestLayer::new(tar, Compression::Gzip)
+        })
+        .collect();
+    write_docker_archive(&path, &[(&["t:1"], &TestImage::new(layers))]);
+    let image = Image::open(&ImageSource::detect(&path), &OpenOptions::default()).unwrap();
+
+    let seen = std::sync::Mutex::new(Vec::new());
+    image
+        .for_each_file_parallel(&|file, _| {
+            seen.lock()
+                .unwrap()
+                .push((file.layer, file.path.to_string()));
+            Ok(())
+        })
+        .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    let mut expected = Vec::new();
+    for i in 0..4 {
+        expected.push((i, format!("layer{i}/a")));
+        expected.push((i, "shared".to_string()));
+    }
+    assert_eq!(seen, expected);
+}
