@@ -1,0 +1,186 @@
+//! Catalogs real images from the test corpus when they are present on this machine.
+//!
+//! `build-corpus.sh` writes the images as docker-archives. Set `CORDON_CORPUS_DIR` to
+//! that output folder, or leave it unset to use `/var/cache/cordon/images/corpus`. A missing image
+//! skips the test with a message, because the corpus is about 2 GB and is not part of
+//! the repository.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use cordon_catalog::{catalog, python, wants_content, Catalog};
+use cordon_image::{Image, OpenOptions, ReadOptions};
+use cordon_model::{Ecosystem, LayerRef};
+use serde_json::Value;
+
+fn corpus_image(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("CORDON_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/cordon/images/corpus"));
+    let path = dir.join(format!("{name}.docker.tar"));
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: {} not found; set CORDON_CORPUS_DIR to the corpus folder",
+            path.display()
+        );
+        None
+    }
+}
+
+fn catalog_archive(path: &Path) -> Catalog {
+    let source = format!("docker-archive:{}", path.display())
+        .parse()
+        .unwrap();
+    let image = Image::open(&source, &OpenOptions::default()).unwrap();
+    let (rootfs, _) = image
+        .read_rootfs(&ReadOptions {
+            retain: &wants_content,
+        })
+        .unwrap();
+    let layers: Vec<LayerRef> = image
+        .info()
+        .layers
+        .iter()
+        .map(|layer| LayerRef {
+            index: layer.index,
+            diff_id: layer.diff_id.clone(),
+        })
+        .collect();
+    catalog(&rootfs, &layers)
+}
+
+#[test]
+fn python_app_inventory_matches_ground_truth() {
+    let Some(path) = corpus_image("python-app") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+
+    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vulndata/expected/python-app.json");
+    let expected: Value = serde_json::from_slice(&std::fs::read(expected_path).unwrap()).unwrap();
+    let inventory: BTreeSet<(String, String, String)> = expected["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                python::normalize_name(item["name"].as_str().unwrap()),
+                item["version"].as_str().unwrap().to_string(),
+                item["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches('/')
+                    .to_string(),
+            )
+        })
+        .collect();
+
+    // The inventory names the metadata directory; the catalog names the file inside it.
+    let found: BTreeSet<(String, String, String)> = result
+        .packages
+        .iter()
+        .filter(|package| package.ecosystem == Ecosystem::Pypi)
+        .map(|package| {
+            let dir = package
+                .location
+                .strip_suffix("/METADATA")
+                .or_else(|| package.location.strip_suffix("/PKG-INFO"))
+                .unwrap_or(&package.location);
+            (
+                package.name.clone(),
+                package.version.clone(),
+                dir.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found, inventory);
+
+    // Removed by whiteouts (py and its vendored distributions) or only declared in
+    // requirements.txt (flask).
+    for absent in ["py", "apipkg", "iniconfig", "flask"] {
+        assert!(
+            result.packages.iter().all(|package| package.name != absent),
+            "{absent} reported"
+        );
+    }
+}
+
+#[test]
+fn node_app_lockfile_and_node_modules() {
+    let Some(path) = corpus_image("node-app") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+
+    let npm: Vec<_> = result
+        .packages
+        .iter()
+        .filter(|package| package.ecosystem == Ecosystem::Npm)
+        .collect();
+    assert_eq!(npm.len(), 83);
+    assert!(npm
+        .iter()
+        .all(|package| package.location.starts_with("srv/app/node_modules/")));
+
+    let direct: BTreeSet<(&str, &str)> = npm
+        .iter()
+        .filter(|package| package.direct == Some(true))
+        .map(|package| (package.name.as_str(), package.version.as_str()))
+        .collect();
+    let pinned = [
+        ("express", "4.16.0"),
+        ("lodash", "4.17.4"),
+        ("minimist", "0.0.8"),
+        ("optimist", "0.6.1"),
+        ("moment", "2.19.3"),
+        ("handlebars", "4.0.11"),
+        ("jquery", "3.3.1"),
+        ("axios", "0.18.0"),
+        ("node-fetch", "2.6.0"),
+        ("ws", "6.2.1"),
+    ];
+    assert_eq!(direct, pinned.into_iter().collect());
+}
+
+#[test]
+fn distroless_status_d_packages() {
+    let Some(path) = corpus_image("distroless-like") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+
+    let names: BTreeSet<&str> = result
+        .packages
+        .iter()
+        .map(|package| package.name.as_str())
+        .collect();
+    let expected = [
+        "base-files",
+        "netbase",
+        "tzdata",
+        "media-types",
+        "ca-certificates",
+        "libc6",
+        "libssl3",
+        "libgcc-s1",
+        "gcc-12-base",
+        "zlib1g",
+    ];
+    assert_eq!(names, expected.into_iter().collect());
+    let libc = result
+        .packages
+        .iter()
+        .find(|package| package.name == "libc6")
+        .unwrap();
+    assert_eq!(libc.version, "2.36-9+deb12u14");
+    assert_eq!(
+        result.distro.as_ref().map(|distro| distro.id.as_str()),
+        Some("debian")
+    );
+}
