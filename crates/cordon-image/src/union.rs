@@ -1,5 +1,6 @@
 //! Per-layer change lists and their merge into a [`Rootfs`] with overlay semantics.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -99,7 +100,85 @@ pub(crate) fn collect_changes(
         changes.push(change);
         Ok(())
     })?;
+    fill_hardlink_targets(context, index, blob, retain, &mut changes)?;
     Ok((changes, warnings))
+}
+
+/// Keeps the content of same-layer hardlink targets whose link path is retained but
+/// whose own path is not. The tar stream has passed those targets by the time the link
+/// appears, so the layer is read a second time for them; this is rare in practice.
+fn fill_hardlink_targets(
+    context: &ReadContext<'_>,
+    index: usize,
+    blob: &LayerBlob,
+    retain: Retain<'_>,
+    changes: &mut [Change],
+) -> Result<(), ImageError> {
+    let max_retained = context.limits.max_file_bytes_retained;
+    let linked: HashSet<&str> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Hardlink { path, target } if retain(path) => Some(target.as_str()),
+            _ => None,
+        })
+        .collect();
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let missing: HashSet<String> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Put(path, node)
+                if node.kind == NodeKind::File
+                    && node.content.is_none()
+                    && node.size <= max_retained
+                    && linked.contains(path.as_str()) =>
+            {
+                Some(path.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+
+    let mut contents: HashMap<String, Arc<[u8]>> = HashMap::new();
+    let second_pass = ReadContext::new(context.store, context.limits);
+    let mut ignored = Vec::new();
+    second_pass.read_layer(index, blob, &mut ignored, &mut |event, _| {
+        let Event::File {
+            path, size, reader, ..
+        } = event
+        else {
+            return Ok(());
+        };
+        if !missing.contains(&path) {
+            return Ok(());
+        }
+        let mut data = Vec::with_capacity(size.min(max_retained) as usize);
+        reader
+            .take(max_retained)
+            .read_to_end(&mut data)
+            .map_err(|error| ImageError::CorruptLayer {
+                image: context.store.path().to_path_buf(),
+                layer: index,
+                blob: blob.member.clone(),
+                reason: format!("reading {path}: {error}"),
+            })?;
+        contents.insert(path, Arc::from(data));
+        Ok(())
+    })?;
+    for change in changes.iter_mut() {
+        if let Change::Put(path, node) = change {
+            if node.kind == NodeKind::File && node.content.is_none() {
+                if let Some(content) = contents.get(path.as_str()) {
+                    node.content = Some(Arc::clone(content));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Applies layers in order to one view.
@@ -174,6 +253,9 @@ impl Merger {
 
     /// Turns a hardlink into a copy of its target, which is an archive member name
     /// written earlier in this layer or present in a lower layer.
+    ///
+    /// NOTE: a retained link to a lower-layer target whose own path was not retained
+    /// gets no content, because only same-layer targets are read again.
     fn link(&mut self, path: String, target: String, index: usize, warnings: &mut Vec<Warning>) {
         let placed_target = self.place(&target, index, false);
         let found = self

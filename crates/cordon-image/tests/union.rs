@@ -293,3 +293,26 @@ fn parallel_visitor_sees_every_layer() {
     }
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn retained_hardlink_gets_unretained_target_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("image.tar");
+    let layer = LayerBuilder::new()
+        .file("usr/bin/perl5.36.0", b"PERL")
+        .hardlink("usr/bin/perl", "usr/bin/perl5.36.0")
+        .build();
+    write_docker_archive(
+        &path,
+        &[(
+            &["t:1"],
+            &TestImage::new(vec![TestLayer::new(layer, Compression::Gzip)]),
+        )],
+    );
+    let image = Image::open(&ImageSource::detect(&path), &OpenOptions::default()).unwrap();
+    let retain = |path: &str| path == "usr/bin/perl";
+    let (rootfs, warnings) = image.read_rootfs(&ReadOptions { retain: &retain }).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(rootfs.read("usr/bin/perl"), Some(&b"PERL"[..]));
+    assert_eq!(rootfs.versions("usr/bin/perl").len(), 1);
+}
