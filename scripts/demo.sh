@@ -62,8 +62,8 @@ done
 
 echo
 echo "== SARIF and CycloneDX reports of the Debian sample"
-"$cordon" scan dir:samples/rootfs/debian-bullseye --db "$tmp/cordon.db" \
-  --format sarif >"$tmp/debian-bullseye.sarif"
-"$cordon" scan dir:samples/rootfs/debian-bullseye --db "$tmp/cordon.db" \
-  --format cyclonedx-json >"$tmp/debian-bullseye.cdx.json"
+run_gate "$cordon" --quiet scan dir:samples/rootfs/debian-bullseye --db "$tmp/cordon.db" \
+  --fail-on "$fail_on" --max-count "$max_count" --format sarif --output "$tmp/debian-bullseye.sarif"
+run_gate "$cordon" --quiet scan dir:samples/rootfs/debian-bullseye --db "$tmp/cordon.db" \
+  --fail-on "$fail_on" --max-count "$max_count" --format cyclonedx-json --output "$tmp/debian-bullseye.cdx.json"
 wc -c "$tmp/debian-bullseye.sarif" "$tmp/debian-bullseye.cdx.json"

@@ -21,10 +21,12 @@ fn corpus_image(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!(
+        let message = format!(
             "skipped: {} not found; set CORDON_CORPUS_DIR to the corpus folder",
             path.display()
         );
+        assert!(std::env::var_os("CORDON_REQUIRE_E2E").is_none(), "{message}");
+        eprintln!("{message}");
         None
     }
 }

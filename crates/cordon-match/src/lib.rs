@@ -1,9 +1,9 @@
 //! Vulnerability matching: cataloged packages × advisory database → findings.
 //!
-//! Each package is matched only against the data source of its own ecosystem: Debian
-//! packages against the Debian Security Tracker (by source package and release codename),
-//! Alpine packages against the Alpine secdb (by origin and branch), language packages
-//! against OSV records. Vendor statuses are kept as [`FindingStatus`] values; only "not
+//! Each package is matched only against the data source of its own ecosystem. Debian
+//! packages go against the Debian Security Tracker (by source package and release
+//! codename), Alpine packages against the Alpine secdb (by origin and branch), and
+//! language packages against OSV records. Vendor statuses are kept as [`FindingStatus`] values; only "not
 //! affected" and "fixed at or below the installed version" drop a record.
 
 #![forbid(unsafe_code)]

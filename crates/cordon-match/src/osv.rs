@@ -1,9 +1,9 @@
 //! Language packages against OSV records.
 //!
-//! Range evaluation follows the OSV schema's reference algorithm: events of a range are
-//! sorted by version (`introduced: "0"` first), a version is affected when the last event
-//! at or below it is an `introduced`, `last_affected` is inclusive, and `limit` events cap
-//! the range from above. `GIT` ranges describe commits and never match a version.
+//! Range evaluation follows the OSV schema's reference algorithm. Events of a range are
+//! sorted by version, with `introduced: "0"` first. A version is affected when the last
+//! event at or below it is an `introduced`. `last_affected` is inclusive, and `limit`
+//! events cap the range from above. `GIT` ranges describe commits and never match a version.
 
 use std::cmp::Ordering;
 
@@ -22,7 +22,7 @@ pub(crate) struct Verdict {
     pub affected: bool,
     /// Lowest `fixed` event above the version in a range that affects it.
     pub fixed: Option<String>,
-    /// Which range or list matched, for the report.
+    /// Description of the range or list that matched, for the report.
     pub reason: String,
 }
 

@@ -32,10 +32,11 @@ pub struct Package {
     pub name: String,
     /// Installed version, unchanged from the package database.
     pub version: String,
-    /// Source package name for OS packages built from a differently named source
-    /// (dpkg `Source:`, apk `o:` origin); equal to `name` when the database names none.
+    /// Source package name of an OS package (dpkg `Source:`, apk `o:` origin), equal to
+    /// `name` when the database names none; `None` for language packages.
     pub source_name: Option<String>,
-    /// Source package version when it differs from `version` (dpkg `Source: name (version)`).
+    /// Source package version of an OS package (dpkg `Source: name (version)`), equal to
+    /// `version` when the database names none; `None` for language packages.
     pub source_version: Option<String>,
     /// Ecosystem that installed the package.
     pub ecosystem: Ecosystem,

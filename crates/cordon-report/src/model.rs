@@ -93,7 +93,7 @@ pub struct SourceSummary {
     pub name: String,
     /// Feed kind (`osv`, `debian-tracker`, `alpine-secdb`, `cve5`).
     pub kind: String,
-    /// Where it was read from.
+    /// Path or URL the source was read from.
     pub location: String,
     /// Records imported.
     pub records: u64,

@@ -1,8 +1,8 @@
 //! SARIF 2.1.0 output, shaped for GitHub code scanning.
 //!
 //! GitHub reads `properties.security-severity` (a CVSS-like number as a string) on rules
-//! to rank alerts, and needs a physical location on every result; a finding's location is
-//! the file that proves the package (for example `var/lib/dpkg/status`).
+//! to rank alerts. It also needs a physical location on every result, so a finding is
+//! located at the file that proves the package (for example `var/lib/dpkg/status`).
 
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@ use cordon_report::{ImageSummary, LayerSummary};
 
 const MIB: u64 = 1024 * 1024;
 
-/// Which image to read and the limits for reading it.
+/// Image reference and reading limits.
 #[derive(Debug, Args)]
 pub(crate) struct ImageArgs {
     /// Image to read: `docker-archive:PATH[:NAME:TAG]`, `oci-dir:PATH[:REF]`,
@@ -42,7 +42,7 @@ pub(crate) struct ImageArgs {
     pub max_entries: u64,
 }
 
-/// What reading and cataloging an image produced.
+/// Result of reading and cataloging an image.
 pub(crate) struct Inventory {
     pub info: ImageInfo,
     pub catalog: Catalog,
@@ -144,7 +144,7 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Where a command writes its report: a file or standard output.
+/// Opens the report destination: `path`, or standard output when `path` is `None`.
 pub(crate) fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
     match path {
         Some(path) => {

@@ -92,7 +92,8 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// A closed pipe (`cordon sbom ... | head`) is a normal end, not an error.
+/// Tells whether `error` is a closed pipe (`cordon sbom ... | head`), which is a normal
+/// end rather than an error.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause

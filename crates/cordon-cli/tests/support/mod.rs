@@ -1,9 +1,9 @@
 //! Helpers shared by the CLI's integration tests.
 //!
 //! Tests run the real `cordon` binary. Real advisory data and images come from `shared/`
-//! next to the repository and from the image cache that `scripts/ci-setup.sh` fills; a
-//! test whose image is missing skips with a message, or fails when `CORDON_REQUIRE_E2E`
-//! is set (as CI sets it).
+//! next to the repository and from the image cache that `scripts/ci-setup.sh` fills. A
+//! test whose image is missing skips with a message, unless `CORDON_REQUIRE_E2E` is set
+//! (as CI sets it), in which case it fails.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
