@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -153,13 +153,6 @@ pub(crate) fn read_rootfs(
                 layer: 0,
                 content,
             }
-        } else if file_type.is_block_device() || file_type.is_char_device() {
-            warnings.push(Warning {
-                layer: Some(0),
-                path,
-                kind: WarningKind::DeviceFile,
-            });
-            return Ok(());
         } else {
             Node {
                 kind: NodeKind::Other,

@@ -384,11 +384,9 @@ fn classify<'a, R: Read>(
                 None
             }
         },
-        EntryType::Char | EntryType::Block => {
-            warn(warnings, path, WarningKind::DeviceFile);
-            None
-        }
-        EntryType::Fifo => Some(Event::Other { path, mode }),
+        // Base images made by debootstrap carry `/dev/null` and friends; a device node is
+        // ordinary metadata here because nothing is ever created on disk.
+        EntryType::Char | EntryType::Block | EntryType::Fifo => Some(Event::Other { path, mode }),
         EntryType::XGlobalHeader
         | EntryType::XHeader
         | EntryType::GNULongName
