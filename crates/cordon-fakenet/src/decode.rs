@@ -316,3 +316,148 @@ fn pair_dns(messages: Vec<DnsMessage>) -> Vec<DnsEvent> {
     }
     events
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use etherparse::PacketBuilder;
+    use hickory_proto::op::{Message, MessageType, OpCode, Query};
+    use hickory_proto::rr::{Name, RecordType};
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+    use pcap_file::pcapng::PcapNgWriter;
+    use pcap_file::DataLink;
+
+    use super::*;
+    use crate::dns::{answer_query, FakeNames};
+
+    const CLIENT: [u8; 4] = [10, 66, 0, 2];
+    const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
+    const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
+
+    fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+        let mut frame = Vec::new();
+        PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(src.0, dst.0, 64)
+            .udp(src.1, dst.1)
+            .write(&mut frame, payload)
+            .unwrap();
+        frame
+    }
+
+    fn tcp(
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        syn: bool,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut frame = Vec::new();
+        let builder = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4(src.0, dst.0, 64)
+            .tcp(src.1, dst.1, seq, 64240);
+        let builder = if syn { builder.syn() } else { builder.ack(1) };
+        builder.write(&mut frame, payload).unwrap();
+        frame
+    }
+
+    fn query(name: &str, id: u16) -> Vec<u8> {
+        let mut message = Message::new();
+        message
+            .set_id(id)
+            .set_message_type(MessageType::Query)
+            .set_op_code(OpCode::Query)
+            .add_query(Query::query(Name::from_str(name).unwrap(), RecordType::A));
+        message.to_vec().unwrap()
+    }
+
+    fn write_pcapng(path: &Path, frames: &[Vec<u8>]) {
+        let mut writer = PcapNgWriter::new(File::create(path).unwrap()).unwrap();
+        writer
+            .write_pcapng_block(InterfaceDescriptionBlock {
+                linktype: DataLink::ETHERNET,
+                snaplen: 65535,
+                options: vec![],
+            })
+            .unwrap();
+        for (index, frame) in frames.iter().enumerate() {
+            writer
+                .write_pcapng_block(EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp: Duration::from_millis(1_700_000_000_000 + index as u64),
+                    original_len: frame.len() as u32,
+                    data: Cow::Borrowed(frame),
+                    options: vec![],
+                })
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn decoder_pairs_dns_and_sniffs_http() {
+        let mut names = FakeNames::new(Ipv4Addr::new(10, 200, 0, 0), 16);
+        let question = query("c2.example.org.", 5);
+        let answer = answer_query(&question, &mut names).unwrap().response;
+        let server = ([8, 8, 8, 8], 53);
+        let web = ([10, 200, 0, 1], 80);
+        let request = b"GET /a.sh HTTP/1.1\r\nHost: c2.example.org\r\n\r\n";
+        let frames = vec![
+            udp((CLIENT, 40000), server, &question),
+            udp(server, (CLIENT, 40000), &answer),
+            // A DNS message on a port other than 53 is not DNS for the decoder.
+            udp(
+                (CLIENT, 40001),
+                ([10, 200, 0, 1], 5353),
+                &query("other.example.org.", 6),
+            ),
+            // Non-DNS data on port 53 is counted, not parsed.
+            udp((CLIENT, 40002), server, b"not dns at all"),
+            tcp((CLIENT, 50000), web, 100, true, &[]),
+            tcp((CLIENT, 50000), web, 101, false, &request[..10]),
+            // A retransmission of the first segment does not duplicate data.
+            tcp((CLIENT, 50000), web, 101, false, &request[..10]),
+            tcp((CLIENT, 50000), web, 111, false, &request[10..]),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.pcapng");
+        write_pcapng(&path, &frames);
+
+        let decoded = decode_pcapng(&path, names.map()).unwrap();
+
+        assert_eq!(decoded.dns.len(), 1, "{:?}", decoded.dns);
+        assert_eq!(decoded.dns[0].name, "c2.example.org");
+        assert_eq!(decoded.dns[0].answers, vec!["10.200.0.1"]);
+        assert_eq!(decoded.dns[0].server, SocketAddr::from(([8, 8, 8, 8], 53)));
+        assert_eq!(decoded.non_dns_on_port_53, 1);
+
+        let http = decoded.flows.iter().find(|f| f.dst_port == 80).unwrap();
+        assert_eq!(http.app_protocol, AppProtocol::Http);
+        assert_eq!(http.http_host.as_deref(), Some("c2.example.org"));
+        assert_eq!(http.http_path.as_deref(), Some("/a.sh"));
+        assert_eq!(http.dst_name.as_deref(), Some("c2.example.org"));
+        assert_eq!(http.packets, 4);
+        assert_eq!(http.bytes_to_server, (request.len() + 10) as u64);
+
+        let dns_flow = decoded
+            .flows
+            .iter()
+            .find(|f| f.dst_port == 53 && f.src_port == 40000)
+            .unwrap();
+        assert_eq!(dns_flow.app_protocol, AppProtocol::Dns);
+        assert_eq!(dns_flow.packets, 2);
+        let mdns = decoded.flows.iter().find(|f| f.dst_port == 5353).unwrap();
+        assert_eq!(mdns.app_protocol, AppProtocol::Unknown);
+    }
+
+    #[test]
+    fn decoder_rejects_non_pcapng_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.pcapng");
+        std::fs::write(&path, b"this is not a capture").unwrap();
+        let err = decode_pcapng(&path, &BTreeMap::new()).unwrap_err();
+        assert!(err.to_string().contains("bad.pcapng"), "{err}");
+    }
+}

@@ -33,6 +33,10 @@ use crate::Limits;
 /// Most DNS messages served on one TCP connection.
 const MAX_DNS_PER_TCP: usize = 100;
 
+/// Receive buffer of the UDP catch-all socket, in bytes (the kernel caps it at
+/// `net.core.rmem_max`).
+const UDP_RECEIVE_BUFFER: usize = 4 << 20;
+
 /// How often the UDP catch-all checks for stop.
 const UDP_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -261,6 +265,7 @@ fn bind_tproxy_udp(port: u16) -> io::Result<std::net::UdpSocket> {
     socket.set_ip_transparent_v4(true)?;
     socket::setsockopt(&socket, sockopt::Ipv4OrigDstAddr, &true)?;
     socket.set_read_timeout(Some(UDP_POLL_INTERVAL))?;
+    socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER)?;
     socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())?;
     Ok(std::net::UdpSocket::from(socket))
 }

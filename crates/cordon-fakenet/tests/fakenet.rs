@@ -646,3 +646,119 @@ fn reap_stale_removes_leaked_namespace() {
     assert!(Path::new("/run/netns").join(live.netns_name()).exists());
     live.stop().unwrap();
 }
+
+#[test]
+fn dns_over_tcp_answered_and_decoded() {
+    if !can_run() {
+        return;
+    }
+    let (fakenet, target, _out) = start("tcpdns");
+    let answer_count = target.run(|| {
+        let mut stream =
+            TcpStream::connect_timeout(&SocketAddr::from((GATEWAY, 53)), Duration::from_secs(3))
+                .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let query = dns_query_bytes("tcp.example.org.", RecordType::MX, 99);
+        let mut framed = (query.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&query);
+        stream.write_all(&framed).unwrap();
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).unwrap();
+        let mut response = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut response).unwrap();
+        let response = Message::from_vec(&response).unwrap();
+
+        // Data on port 53 that is not DNS gets no reply and is only counted.
+        let socket = UdpSocket::bind("0.0.0.0:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        socket
+            .send_to(b"GET / HTTP/1.0\r\n\r\n", SocketAddr::from((GATEWAY, 53)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        assert!(
+            socket.recv_from(&mut buf).is_err(),
+            "non-DNS data got a reply"
+        );
+        response.answers().len()
+    });
+    let report = fakenet.stop().unwrap();
+
+    assert_eq!(answer_count, 1);
+    let logged = report
+        .sinkhole
+        .iter()
+        .find(|e| e.name == "tcp.example.org")
+        .expect("not in sinkhole log");
+    assert_eq!(logged.transport, cordon_fakenet::Transport::Tcp);
+    assert_eq!(logged.qtype, "MX");
+    let captured = report
+        .dns
+        .iter()
+        .find(|e| e.name == "tcp.example.org")
+        .expect("TCP query not decoded from capture");
+    assert_eq!(captured.transport, cordon_fakenet::Transport::Tcp);
+    assert_eq!(captured.id, 99);
+    assert_eq!(
+        captured.answers,
+        vec!["10 mail.tcp.example.org.".to_string()]
+    );
+    assert_eq!(
+        report.discarded.non_dns_on_port_53, 2,
+        "sinkhole and capture each count it once"
+    );
+}
+
+#[test]
+fn connection_limit_closes_extra_connections() {
+    if !can_run() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut options = FakeNetOptions::new(unique("lim"), out.path());
+    options.limits.max_connections = 2;
+    let mut fakenet = FakeNet::start(&options).unwrap();
+    let target = TargetNs::new();
+    fakenet.attach(&target.path()).unwrap();
+
+    target.run(|| {
+        // Three silent connections to one TEST-NET-1 address: two are held, the third closed.
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let stream = TcpStream::connect_timeout(
+                &SocketAddr::from(([192, 0, 2, 7], 7000)),
+                Duration::from_secs(3),
+            )
+            .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            held.push(stream);
+        }
+        let mut third = &held[2];
+        third
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!(
+            third.read(&mut buf).unwrap_or(0),
+            0,
+            "third connection not closed"
+        );
+    });
+    let report = fakenet.stop().unwrap();
+    assert_eq!(report.discarded.connections_rejected, 1);
+    let recorded = report
+        .connections
+        .iter()
+        .filter(|c| c.original_dst == SocketAddr::from(([192, 0, 2, 7], 7000)))
+        .count();
+    assert_eq!(recorded, 2);
+}
+
+#[test]
+fn fakenet_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<FakeNet>();
+}
