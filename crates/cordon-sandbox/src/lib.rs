@@ -3,6 +3,20 @@
 //! judges the behaviour.
 #![forbid(unsafe_code)]
 
+pub mod engine;
+pub mod error;
 pub mod events;
+pub mod files;
+pub mod hardening;
+pub mod holder;
 pub mod overlay;
+pub mod proc_connector;
+pub mod report;
+pub mod run;
+pub mod runsc_trace;
 pub mod signals;
+
+pub use error::SandboxError;
+pub use run::{
+    ContentScanner, ImageSource, NetworkProfile, RuntimeChoice, Sandbox, SandboxOptions,
+};

@@ -21,7 +21,7 @@ syscalls = ",".join([
     "execve", "execveat", "exit_group", "clone", "fork", "vfork",
     "open", "openat", "creat", "unlink", "unlinkat", "rename", "renameat", "renameat2",
     "chmod", "fchmod", "fchmodat", "memfd_create", "connect", "bind", "listen",
-    "dup2", "dup3", "mount", "ptrace", "kill",
+    "dup2", "dup3", "mount", "ptrace", "chdir", "fchdir", "setuid", "setresuid", "setreuid",
 ])
 entry = {
     "path": "/usr/bin/runsc",

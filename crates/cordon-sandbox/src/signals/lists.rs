@@ -69,7 +69,6 @@ pub const MINER_ARGS: &[&str] = &[
     "--coin=",
     "--cpu-max-threads-hint",
     "--randomx",
-    "cryptonight",
 ];
 
 /// TCP ports that mining pools commonly listen on.

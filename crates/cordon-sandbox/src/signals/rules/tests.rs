@@ -759,3 +759,39 @@ fn web_server_run_is_benign() {
     assert!(signals.is_empty(), "{signals:?}");
     assert_eq!(judge(&signals).verdict, Verdict::Benign);
 }
+
+#[test]
+fn dev_tcp_client_without_shell_io_is_not_reverse_shell() {
+    let obs = Observations {
+        processes: vec![exec(
+            9,
+            "/bin/bash",
+            &[
+                "bash",
+                "-c",
+                "exec 3<>/dev/tcp/pool.minexmr.com/3333 && printf x >&3 && head -c 512 <&3",
+            ],
+            1.0,
+        )],
+        ..Default::default()
+    };
+    assert_not_raised(&obs, "reverse-shell");
+}
+
+#[test]
+fn lookup_of_pool_name_is_not_miner_command() {
+    let obs = Observations {
+        processes: vec![exec(
+            8,
+            "/usr/bin/getent",
+            &[
+                "getent",
+                "hosts",
+                "us-east.cryptonight-hub.miningpoolhub.com",
+            ],
+            1.0,
+        )],
+        ..Default::default()
+    };
+    assert_not_raised(&obs, "miner-command-line");
+}

@@ -1,0 +1,72 @@
+//! The holder image: one static busybox in a docker-archive built in memory.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SandboxError;
+
+/// Path of Debian's `busybox-static` binary on the host.
+pub const BUSYBOX_PATH: &str = "/bin/busybox";
+
+/// Writes a docker-archive holding `busybox` as `/bin/busybox`, tagged `tag`.
+pub fn write_holder_archive(busybox: &Path, tag: &str, out: &Path) -> Result<(), SandboxError> {
+    let binary = std::fs::read(busybox).map_err(|e| SandboxError::io(busybox, e))?;
+    if !binary.starts_with(b"\x7fELF") {
+        return Err(SandboxError::Invalid {
+            what: "busybox binary",
+            value: busybox.display().to_string(),
+            reason: "not an ELF file; install busybox-static".to_string(),
+        });
+    }
+    let io = |e: std::io::Error| SandboxError::io(out, e);
+
+    let mut layer = tar::Builder::new(Vec::new());
+    let mut dir = tar::Header::new_gnu();
+    dir.set_entry_type(tar::EntryType::Directory);
+    dir.set_mode(0o755);
+    dir.set_size(0);
+    dir.set_cksum();
+    layer
+        .append_data(&mut dir, "bin/", std::io::empty())
+        .map_err(io)?;
+    let mut file = tar::Header::new_gnu();
+    file.set_mode(0o755);
+    file.set_size(binary.len() as u64);
+    file.set_cksum();
+    layer
+        .append_data(&mut file, "bin/busybox", binary.as_slice())
+        .map_err(io)?;
+    let layer = layer.into_inner().map_err(io)?;
+    let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));
+
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Entrypoint": ["/bin/busybox", "sleep", "2147483647"], "Labels": {"io.cordon.sandbox.image": "holder"}},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    });
+    let config = serde_json::to_vec(&config)?;
+    let config_name = format!("{}.json", hex::encode(Sha256::digest(&config)));
+    let manifest = serde_json::to_vec(&serde_json::json!([
+        {"Config": config_name, "RepoTags": [tag], "Layers": ["layer.tar"]}
+    ]))?;
+
+    let file = std::fs::File::create(out).map_err(io)?;
+    let mut archive = tar::Builder::new(file);
+    for (name, data) in [
+        (config_name.as_str(), &config),
+        ("layer.tar", &layer),
+        ("manifest.json", &manifest),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(0o644);
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        archive
+            .append_data(&mut header, name, data.as_slice())
+            .map_err(io)?;
+    }
+    archive.finish().map_err(io)?;
+    Ok(())
+}

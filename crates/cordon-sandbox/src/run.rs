@@ -1,0 +1,1005 @@
+//! One sandbox run: holder, fake internet, target, collection, teardown and judgement.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use crate::engine::{Engine, ImageInfo};
+use crate::error::SandboxError;
+use crate::events::{
+    ChangeKind, ContentMatch, DnsRecord, FileKind, FileOp, FileRecord, FlowRecord, ImageFacts,
+    Observations, StatsSample,
+};
+use crate::files::{read_tar, FileLimits};
+use crate::hardening::{
+    self, Limits, TargetPlan, LABEL_OWNER, LABEL_ROLE, LABEL_RUN, LABEL_SANDBOX,
+};
+use crate::overlay::{self, LowerDirs, UpperKind};
+use crate::proc_connector::{self, ExecMonitor};
+use crate::report::{CaptureInfo, Report, Summary, Timings};
+use crate::signals;
+
+/// Docker runtime entry with gVisor and its syscall trace (see `tests/register-runsc-runtime.sh`).
+pub const RUNSC_RUNTIME: &str = "cordon-runsc";
+/// Directory the `cordon-runsc` runtime writes its debug logs to.
+pub const RUNSC_LOG_DIR: &str = "/var/log/cordon-runsc";
+/// Image of the holder container.
+pub const HOLDER_IMAGE: &str = "cordon-sandbox/holder:1";
+
+/// Where the image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// A docker-archive (`docker save` output) to load into the Engine.
+    Archive(PathBuf),
+    /// An image already in the local Engine.
+    Engine(String),
+}
+
+impl ImageSource {
+    /// Parses `docker-archive:PATH`, `docker:NAME[:TAG]` or a path to a docker-archive.
+    pub fn parse(value: &str) -> Result<Self, SandboxError> {
+        if let Some(path) = value.strip_prefix("docker-archive:") {
+            return Ok(ImageSource::Archive(PathBuf::from(path)));
+        }
+        if let Some(name) = value.strip_prefix("docker:") {
+            if name.is_empty() {
+                return Err(SandboxError::Invalid {
+                    what: "image",
+                    value: value.to_string(),
+                    reason: "the image name after docker: is empty".to_string(),
+                });
+            }
+            return Ok(ImageSource::Engine(name.to_string()));
+        }
+        if Path::new(value).is_file() {
+            return Ok(ImageSource::Archive(PathBuf::from(value)));
+        }
+        Err(SandboxError::Invalid {
+            what: "image",
+            value: value.to_string(),
+            reason: "not a file; use docker-archive:PATH or docker:NAME:TAG".to_string(),
+        })
+    }
+}
+
+/// Runtime choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// gVisor through the `cordon-runsc` runtime entry.
+    Runsc,
+    /// runc with the host-side process-events monitor.
+    Runc,
+}
+
+/// Network given to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkProfile {
+    /// The fake internet: DNS sinkhole, catch-all listeners and capture.
+    Fake,
+    /// Loopback only.
+    None,
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Image to run.
+    pub image: ImageSource,
+    /// Observation window; the target is killed when it ends.
+    pub duration: Duration,
+    /// Entrypoint override.
+    pub entrypoint: Option<Vec<String>>,
+    /// Command override.
+    pub cmd: Option<Vec<String>>,
+    /// Extra environment entries, `K=V`.
+    pub env: Vec<String>,
+    /// Runtime.
+    pub runtime: RuntimeChoice,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Network profile.
+    pub network: NetworkProfile,
+    /// Output directory for `report.json`, the capture and raw logs.
+    pub output: PathBuf,
+    /// Limits for fetching file content.
+    pub file_limits: FileLimits,
+}
+
+/// Scanner the integrator can plug in to match files of the run against malware rules.
+pub trait ContentScanner: Send + Sync {
+    /// Scans one file's content and returns the matches.
+    fn scan(&self, path: &str, content: &[u8]) -> Vec<ContentMatch>;
+}
+
+/// The sandbox over an [`Engine`].
+pub struct Sandbox<E: Engine> {
+    engine: E,
+    scanner: Option<Box<dyn ContentScanner>>,
+}
+
+struct RunIds {
+    run_id: String,
+    labels: HashMap<String, String>,
+}
+
+fn owner_label() -> String {
+    format!(
+        "{}:{}",
+        std::process::id(),
+        process_start_time(std::process::id()).unwrap_or(0)
+    )
+}
+
+/// Returns field 22 of `/proc/<pid>/stat` (start time in clock ticks since boot).
+fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn owner_alive(label: &str) -> bool {
+    let Some((pid, start)) = label.split_once(':') else {
+        return false;
+    };
+    let (Ok(pid), Ok(start)) = (pid.parse::<u32>(), start.parse::<u64>()) else {
+        return false;
+    };
+    process_start_time(pid) == Some(start)
+}
+
+impl<E: Engine> Sandbox<E> {
+    /// Wraps an engine.
+    pub fn new(engine: E) -> Self {
+        Sandbox {
+            engine,
+            scanner: None,
+        }
+    }
+
+    /// Sets the malware scanner run on every added or changed regular file.
+    pub fn with_scanner(mut self, scanner: Box<dyn ContentScanner>) -> Self {
+        self.scanner = Some(scanner);
+        self
+    }
+
+    /// Returns the engine.
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    /// Removes containers of earlier runs whose owning Cordon process is gone, and stale
+    /// fake-internet namespaces. Returns the removed container ids.
+    pub async fn reap(&self) -> Result<Vec<String>, SandboxError> {
+        let mut removed = Vec::new();
+        for c in self.engine.list_by_label(LABEL_SANDBOX).await? {
+            let alive = c.labels.get(LABEL_OWNER).is_some_and(|o| owner_alive(o));
+            if !alive {
+                tracing::info!(container = %c.id, "removing container of a crashed sandbox run");
+                self.engine.remove_container(&c.id).await?;
+                removed.push(c.id);
+            }
+        }
+        if let Err(e) = cordon_fakenet::reap_stale(cordon_fakenet::NETNS_PREFIX) {
+            tracing::warn!(error = %e, "failed to reap stale fake-internet namespaces");
+        }
+        Ok(removed)
+    }
+
+    /// Makes sure the holder image exists, building it from the host's static busybox.
+    pub async fn ensure_holder_image(&self) -> Result<(), SandboxError> {
+        if self.engine.inspect_image(HOLDER_IMAGE).await.is_ok() {
+            return Ok(());
+        }
+        let dir = tempfile_dir()?;
+        let archive = dir.join("holder.tar");
+        crate::holder::write_holder_archive(
+            Path::new(crate::holder::BUSYBOX_PATH),
+            HOLDER_IMAGE,
+            &archive,
+        )?;
+        let result = self.engine.load_image(&archive).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        result.map(|_| ())
+    }
+
+    /// Runs the image and writes the report into the output directory.
+    pub async fn run(&self, options: &SandboxOptions) -> Result<Report, SandboxError> {
+        let begin = Instant::now();
+        std::fs::create_dir_all(options.output.join("raw"))
+            .map_err(|e| SandboxError::io(&options.output, e))?;
+        self.reap().await?;
+
+        let load_start = Instant::now();
+        let (image_name, reference) = match &options.image {
+            ImageSource::Engine(name) => (name.clone(), format!("docker:{name}")),
+            ImageSource::Archive(path) => {
+                let names = self.engine.load_image(path).await?;
+                let name = names
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| SandboxError::Invalid {
+                        what: "image archive",
+                        value: path.display().to_string(),
+                        reason: "the Engine loaded no image from it".to_string(),
+                    })?;
+                (name, path.display().to_string())
+            }
+        };
+        let image_load_ms = load_start.elapsed().as_millis() as u64;
+        let setup_start = Instant::now();
+        let image = self.engine.inspect_image(&image_name).await?;
+        self.ensure_holder_image().await?;
+
+        let runtime = match options.runtime {
+            RuntimeChoice::Runsc => {
+                let known = self.engine.runtimes().await?;
+                if !known.iter().any(|r| r == RUNSC_RUNTIME) {
+                    return Err(SandboxError::MissingRuntime {
+                        runtime: RUNSC_RUNTIME.to_string(),
+                    });
+                }
+                RUNSC_RUNTIME.to_string()
+            }
+            RuntimeChoice::Runc => "runc".to_string(),
+        };
+
+        let run_id = format!("sbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let ids = RunIds {
+            labels: HashMap::from([
+                (LABEL_SANDBOX.to_string(), "1".to_string()),
+                (LABEL_RUN.to_string(), run_id.clone()),
+                (LABEL_OWNER.to_string(), owner_label()),
+            ]),
+            run_id,
+        };
+
+        let mut state = RunState::default();
+        let outcome = self
+            .run_inner(
+                options,
+                &ids,
+                &image_name,
+                &image,
+                &runtime,
+                &mut state,
+                setup_start,
+            )
+            .await;
+        let teardown_start = Instant::now();
+        let teardown_warnings = self.teardown(&mut state).await;
+        let teardown_ms = teardown_start.elapsed().as_millis() as u64 + state.collect_ms;
+        let mut report = outcome?;
+        report.warnings.extend(teardown_warnings);
+        report.image = reference;
+        report.timings.image_load_ms = image_load_ms;
+        report.timings.teardown_ms = teardown_ms;
+        let _ = begin;
+        write_report(&options.output, &report)?;
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_inner(
+        &self,
+        options: &SandboxOptions,
+        ids: &RunIds,
+        image_name: &str,
+        image: &ImageInfo,
+        runtime: &str,
+        state: &mut RunState,
+        setup_start: Instant,
+    ) -> Result<Report, SandboxError> {
+        let raw = options.output.join("raw");
+        let mut warnings = Vec::new();
+        let mut runtime_notes = Vec::new();
+
+        // Holder: owns the network namespace, never runs image code.
+        let mut holder_labels = ids.labels.clone();
+        holder_labels.insert(LABEL_ROLE.to_string(), "holder".to_string());
+        let holder_name = format!("cordon-{}-holder", ids.run_id);
+        let holder_id = self
+            .engine
+            .create_container(
+                &holder_name,
+                hardening::holder_config(HOLDER_IMAGE, holder_labels),
+            )
+            .await?;
+        state.holder = Some(holder_id.clone());
+        self.engine.start_container(&holder_id).await?;
+        let holder = self.engine.inspect_container(&holder_id).await?;
+
+        if options.network == NetworkProfile::Fake {
+            let fake_options =
+                cordon_fakenet::FakeNetOptions::new(ids.run_id.clone(), raw.join("fakenet"));
+            let mut net = cordon_fakenet::FakeNet::start(&fake_options)
+                .map_err(|e| SandboxError::Network(e.to_string()))?;
+            let netns = PathBuf::from(format!("/proc/{}/ns/net", holder.pid));
+            let attached = net.attach(&netns);
+            state.fakenet = Some(net);
+            attached.map_err(|e| SandboxError::Network(e.to_string()))?;
+        }
+
+        // Target.
+        let mut target_labels = ids.labels.clone();
+        target_labels.insert(LABEL_ROLE.to_string(), "target".to_string());
+        let plan = TargetPlan {
+            image: image_name.to_string(),
+            entrypoint: options.entrypoint.clone(),
+            cmd: options.cmd.clone(),
+            env: options.env.clone(),
+            runtime: runtime.to_string(),
+            holder_id: holder_id.clone(),
+            labels: target_labels,
+            limits: options.limits.clone(),
+        };
+        let target_name = format!("cordon-{}-target", ids.run_id);
+        let target_id = self
+            .engine
+            .create_container(&target_name, hardening::target_config(&plan))
+            .await?;
+        state.target = Some(target_id.clone());
+
+        let monitor = if runtime == "runc" {
+            match ExecMonitor::start(&target_id, options.file_limits.max_file_bytes) {
+                Ok(m) => {
+                    proc_connector::settle();
+                    Some(m)
+                }
+                Err(e) => {
+                    runtime_notes.push(format!(
+                        "process-events monitor failed to start ({e}); processes are not recorded"
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+
+        let t0_mono = proc_connector::monotonic_now_ns();
+        let t0_wall = time::OffsetDateTime::now_utc();
+        // NOTE: gVisor stamps its log in the host's local time; UTC is assumed here, which holds
+        // for containers and CI machines that run with TZ unset.
+        let t0_local = t0_wall;
+        let start_result = self.engine.start_container(&target_id).await;
+        let t0 = Instant::now();
+        let setup_ms = setup_start.elapsed().as_millis() as u64;
+        if let Err(e) = start_result {
+            if let Some(m) = monitor {
+                m.stop();
+            }
+            return Err(e);
+        }
+        let target = self
+            .engine
+            .inspect_container(&target_id)
+            .await
+            .unwrap_or_default();
+
+        // Stats stream until the container stops.
+        let mut stats_stream = self.engine.stats(&target_id);
+        let samples_shared: std::sync::Arc<std::sync::Mutex<Vec<StatsSample>>> = Default::default();
+        let samples_writer = samples_shared.clone();
+        let stats_task = tokio::spawn(async move {
+            let mut previous: Option<crate::engine::StatsPoint> = None;
+            while let Some(point) = stats_stream.next().await {
+                let time = t0.elapsed().as_secs_f64();
+                let cpu_percent = match &previous {
+                    Some(prev) if point.system_total > prev.system_total => {
+                        let cpu = point.cpu_total.saturating_sub(prev.cpu_total) as f64;
+                        let sys = (point.system_total - prev.system_total) as f64;
+                        cpu / sys * f64::from(point.online_cpus.max(1)) * 100.0
+                    }
+                    _ => 0.0,
+                };
+                if let Ok(mut samples) = samples_writer.lock() {
+                    samples.push(StatsSample {
+                        time,
+                        cpu_percent,
+                        memory_bytes: point.memory,
+                        pids: point.pids,
+                    });
+                }
+                previous = Some(point);
+            }
+        });
+
+        // Wait for exit or the deadline.
+        let deadline = t0 + options.duration;
+        let mut killed = false;
+        let mut info = target.clone();
+        loop {
+            info = self
+                .engine
+                .inspect_container(&target_id)
+                .await
+                .unwrap_or(info);
+            if !info.running {
+                break;
+            }
+            if Instant::now() >= deadline {
+                self.engine.kill_container(&target_id).await?;
+                killed = true;
+                for _ in 0..50 {
+                    info = self
+                        .engine
+                        .inspect_container(&target_id)
+                        .await
+                        .unwrap_or(info);
+                    if !info.running {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let run_ms = t0.elapsed().as_millis() as u64;
+        let collect_start = Instant::now();
+
+        // The stream may stay open after the stop (seen with runsc), so it is cancelled.
+        stats_task.abort();
+        let stats = per_second(samples_shared.lock().map(|s| s.clone()).unwrap_or_default());
+
+        // Processes.
+        let entrypoint: Vec<String> = options
+            .entrypoint
+            .clone()
+            .unwrap_or_else(|| image.entrypoint.clone())
+            .into_iter()
+            .chain(options.cmd.clone().unwrap_or_else(|| {
+                if options.entrypoint.is_some() {
+                    Vec::new()
+                } else {
+                    image.cmd.clone()
+                }
+            }))
+            .collect();
+        let mut obs = Observations {
+            image: ImageFacts {
+                reference: image_name.to_string(),
+                command: entrypoint.clone(),
+                exposed_ports: image.exposed_ports.clone(),
+                volumes: image.volumes.clone(),
+            },
+            cpu_limit: options.limits.cpus,
+            duration: options.duration.as_secs_f64(),
+            stats,
+            ..Default::default()
+        };
+        let mut executable_copies = Vec::new();
+        if let Some(m) = monitor {
+            let output = m.stop();
+            let (records, missing) = proc_connector::attribute(&output.events, target.pid, t0_mono);
+            obs.processes = records;
+            obs.unattributed_execs = missing;
+            if output.receive_errors > 0 {
+                runtime_notes.push(format!(
+                    "{} process-event receive errors (events may be missing)",
+                    output.receive_errors
+                ));
+            }
+            executable_copies = output.executables;
+        } else if runtime == RUNSC_RUNTIME {
+            match find_runsc_log(&target_id) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let sod = f64::from(t0_local.hour()) * 3600.0 + f64::from(t0_local.minute()) * 60.0 + f64::from(t0_local.second()) + f64::from(t0_local.nanosecond()) / 1e9;
+                    let trace = crate::runsc_trace::parse(&text, sod, &entrypoint, Some(0));
+                    obs.processes = trace.processes;
+                    obs.file_accesses = trace.file_accesses;
+                    obs.socket_calls = trace.socket_calls;
+                    let _ = std::fs::rename(&path, raw.join("runsc-boot.log"))
+                        .or_else(|_| std::fs::copy(&path, raw.join("runsc-boot.log")).map(|_| ()));
+                    let _ = std::fs::remove_file(&path);
+                }
+                None => runtime_notes.push(format!("no gVisor trace log for {target_id} in {RUNSC_LOG_DIR}; processes are not recorded")),
+            }
+        }
+
+        // Files.
+        let engine_changes = self.engine.changes(&target_id).await.unwrap_or_else(|e| {
+            warnings.push(format!("change list unavailable: {e}"));
+            Vec::new()
+        });
+        let _ = std::fs::write(
+            raw.join("engine-changes.txt"),
+            engine_changes
+                .iter()
+                .map(|(p, k)| format!("{} {p}\n", k.letter()))
+                .collect::<String>(),
+        );
+        let changes = match (&info.upper_dir, &info.lower_dir) {
+            (Some(upper), Some(lower)) if Path::new(upper).is_dir() => {
+                match overlay::read_upper_dir(Path::new(upper)) {
+                    Ok(entries) => {
+                        let dirs: BTreeSet<String> = entries
+                            .iter()
+                            .filter(|e| matches!(e.kind, UpperKind::Directory { .. }))
+                            .map(|e| e.path.clone())
+                            .collect();
+                        let list = overlay::changes_from_upper(
+                            &entries,
+                            &LowerDirs::from_lowerdir_value(lower),
+                        );
+                        list.into_iter()
+                            .map(|c| (c.path.clone(), c.change, dirs.contains(&c.path)))
+                            .collect()
+                    }
+                    Err(e) => {
+                        warnings.push(format!("overlay upper dir {upper} unreadable ({e}); using the Engine's change list"));
+                        engine_changes
+                            .iter()
+                            .map(|(p, k)| (p.clone(), *k, false))
+                            .collect()
+                    }
+                }
+            }
+            _ => engine_changes
+                .iter()
+                .map(|(p, k)| (p.clone(), *k, false))
+                .collect::<Vec<_>>(),
+        };
+        let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+        obs.files = self
+            .collect_files(
+                &target_id,
+                &changes,
+                &executed,
+                options.file_limits,
+                &mut warnings,
+                &mut obs.content_matches,
+            )
+            .await;
+        self.collect_volumes(
+            &target_id,
+            image,
+            &executed,
+            options.file_limits,
+            &mut obs,
+            &mut warnings,
+        )
+        .await;
+        add_transient_files(&mut obs, &executable_copies, &raw);
+        if runtime == RUNSC_RUNTIME {
+            add_trace_only_writes(&mut obs, &mut runtime_notes);
+        }
+
+        // Logs.
+        match self.engine.logs(&target_id, 4 << 20).await {
+            Ok((out, err)) => {
+                let _ = std::fs::write(raw.join("stdout.log"), out);
+                let _ = std::fs::write(raw.join("stderr.log"), err);
+            }
+            Err(e) => warnings.push(format!("container logs unavailable: {e}")),
+        }
+        state.collect_ms = collect_start.elapsed().as_millis() as u64;
+
+        // Network.
+        let mut capture = CaptureInfo::default();
+        if let Some(net) = state.fakenet.take() {
+            let teardown_start = Instant::now();
+            match net.stop() {
+                Ok(net_report) => {
+                    let pcap = options.output.join("capture.pcapng");
+                    if std::fs::rename(&net_report.pcap_path, &pcap).is_ok() {
+                        capture.pcap = Some("capture.pcapng".to_string());
+                    }
+                    capture.packets = net_report.capture.packets;
+                    capture.drops = net_report.capture.kernel_drops;
+                    obs.dns = net_report
+                        .dns
+                        .iter()
+                        .map(|d| DnsRecord {
+                            name: d.name.clone(),
+                            qtype: d.qtype.clone(),
+                            answer: (!d.answers.is_empty()).then(|| d.answers.join(", ")),
+                            time: seconds_since(t0_wall, d.time),
+                        })
+                        .collect();
+                    obs.flows = net_report
+                        .flows
+                        .iter()
+                        .filter(|f| {
+                            matches!(
+                                f.protocol,
+                                cordon_fakenet::Transport::Tcp | cordon_fakenet::Transport::Udp
+                            )
+                        })
+                        .filter(|f| f.dst_port != 53)
+                        .map(|f| FlowRecord {
+                            protocol: if f.protocol == cordon_fakenet::Transport::Tcp {
+                                "tcp"
+                            } else {
+                                "udp"
+                            }
+                            .to_string(),
+                            dst_ip: f.dst_ip.to_string(),
+                            dst_port: f.dst_port,
+                            dst_name: f.dst_name.clone(),
+                            bytes: f.bytes_to_server,
+                            first_payload_hex: f.first_payload_hex.clone().unwrap_or_default(),
+                            time: seconds_since(t0_wall, f.first_time),
+                        })
+                        .collect();
+                }
+                Err(e) => warnings.push(format!("fake network failed to stop cleanly: {e}")),
+            }
+            state.collect_ms += teardown_start.elapsed().as_millis() as u64;
+        }
+
+        let signals = signals::evaluate(&obs);
+        let judgement = signals::judge(&signals);
+        let summary = Summary {
+            file_changes: obs.files.iter().filter(|f| f.change.is_some()).count(),
+            processes: obs.processes.len(),
+            dns_queries: obs.dns.len(),
+            flows: obs.flows.len(),
+            signals: signals.len(),
+        };
+        let _ = std::fs::write(
+            raw.join("file-accesses.json"),
+            serde_json::to_vec_pretty(&obs.file_accesses)?,
+        );
+        let _ = std::fs::write(
+            raw.join("socket-calls.json"),
+            serde_json::to_vec_pretty(&obs.socket_calls)?,
+        );
+        Ok(Report {
+            schema_version: crate::report::SCHEMA_VERSION,
+            run_id: ids.run_id.clone(),
+            image: String::new(),
+            image_id: image.id.clone(),
+            runtime: runtime.to_string(),
+            runtime_notes,
+            network_profile: match options.network {
+                NetworkProfile::Fake => "fake",
+                NetworkProfile::None => "none",
+            }
+            .to_string(),
+            verdict: Some(judgement.verdict),
+            score: judgement.score,
+            reasons: judgement.reasons,
+            signals,
+            execs_without_details: obs.unattributed_execs,
+            processes: obs.processes,
+            dns: obs.dns,
+            flows: obs.flows,
+            files: obs.files,
+            stats: obs.stats,
+            summary,
+            exit_code: if killed { None } else { info.exit_code },
+            killed_at_deadline: killed,
+            oom_killed: info.oom_killed,
+            timings: Timings {
+                started_at: t0_wall
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                duration_s: options.duration.as_secs_f64(),
+                setup_ms,
+                run_ms,
+                teardown_ms: 0,
+                image_load_ms: 0,
+            },
+            capture,
+            warnings,
+        })
+    }
+
+    async fn collect_files(
+        &self,
+        target_id: &str,
+        changes: &[(String, ChangeKind, bool)],
+        executed: &BTreeSet<String>,
+        limits: FileLimits,
+        warnings: &mut Vec<String>,
+        matches: &mut Vec<ContentMatch>,
+    ) -> Vec<FileRecord> {
+        let mut files = Vec::new();
+        let mut fetched = 0usize;
+        let mut total = 0u64;
+        for (path, change, is_dir) in changes {
+            let mut record = FileRecord {
+                path: path.clone(),
+                change: Some(*change),
+                executed: executed.contains(path),
+                ..Default::default()
+            };
+            if *is_dir {
+                record.kind = FileKind::Directory;
+            }
+            let wants_content =
+                matches!(change, ChangeKind::Added | ChangeKind::Changed) && !is_dir;
+            if wants_content {
+                if fetched >= limits.max_files || total >= limits.max_total_bytes {
+                    record.note = Some("content not fetched: run limit reached".to_string());
+                } else {
+                    match self
+                        .engine
+                        .archive(target_id, path, limits.max_file_bytes)
+                        .await
+                    {
+                        Ok(bytes) => {
+                            fetched += 1;
+                            total += bytes.len() as u64;
+                            match read_tar(&bytes) {
+                                Ok(entries) => {
+                                    if let Some(entry) = entries.into_iter().next() {
+                                        if entry.kind == FileKind::Directory {
+                                            record.kind = FileKind::Directory;
+                                        } else {
+                                            if let Some(scanner) = &self.scanner {
+                                                matches.extend(scanner.scan(path, &entry.content));
+                                            }
+                                            record.size = Some(entry.size);
+                                            record.mode = Some(entry.mode);
+                                            record.sha256 = entry.sha256;
+                                            record.kind = entry.kind;
+                                            record.text_head = entry.text_head;
+                                        }
+                                    }
+                                }
+                                Err(e) => {
+                                    record.note = Some(format!("archive of {path} unreadable: {e}"))
+                                }
+                            }
+                        }
+                        Err(e) => record.note = Some(format!("content not fetched: {e}")),
+                    }
+                }
+            }
+            files.push(record);
+        }
+        if fetched >= limits.max_files {
+            warnings.push(format!(
+                "content of only the first {} changed files was fetched",
+                limits.max_files
+            ));
+        }
+        files
+    }
+
+    async fn collect_volumes(
+        &self,
+        target_id: &str,
+        image: &ImageInfo,
+        executed: &BTreeSet<String>,
+        limits: FileLimits,
+        obs: &mut Observations,
+        warnings: &mut Vec<String>,
+    ) {
+        for volume in &image.volumes {
+            let bytes = match self
+                .engine
+                .archive(target_id, volume, limits.max_total_bytes)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    warnings.push(format!("volume {volume} not read: {e}"));
+                    continue;
+                }
+            };
+            let Ok(entries) = read_tar(&bytes) else {
+                continue;
+            };
+            let parent = Path::new(volume)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for entry in entries {
+                if entry.kind == FileKind::Directory {
+                    continue;
+                }
+                let path = format!(
+                    "{}/{}",
+                    parent.trim_end_matches('/'),
+                    entry.name.trim_end_matches('/')
+                );
+                if obs.files.iter().any(|f| f.path == path) {
+                    continue;
+                }
+                if let Some(scanner) = &self.scanner {
+                    obs.content_matches
+                        .extend(scanner.scan(&path, &entry.content));
+                }
+                obs.files.push(FileRecord {
+                    executed: executed.contains(&path),
+                    path,
+                    change: Some(ChangeKind::Added),
+                    size: Some(entry.size),
+                    mode: Some(entry.mode),
+                    sha256: entry.sha256,
+                    kind: entry.kind,
+                    text_head: entry.text_head,
+                    in_volume: true,
+                    note: Some(
+                        "in a declared VOLUME; files the image already had there are listed too"
+                            .to_string(),
+                    ),
+                });
+            }
+        }
+    }
+
+    async fn teardown(&self, state: &mut RunState) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for id in [state.target.take(), state.holder.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(e) = self.engine.remove_container(&id).await {
+                warnings.push(format!("failed to remove container {id}: {e}"));
+            }
+        }
+        if let Some(net) = state.fakenet.take() {
+            if let Err(e) = net.stop() {
+                warnings.push(format!("failed to stop the fake network: {e}"));
+            }
+        }
+        warnings
+    }
+}
+
+#[derive(Default)]
+struct RunState {
+    holder: Option<String>,
+    target: Option<String>,
+    fakenet: Option<cordon_fakenet::FakeNet>,
+    collect_ms: u64,
+}
+
+fn tempfile_dir() -> Result<PathBuf, SandboxError> {
+    let dir = std::env::temp_dir().join(format!("cordon-holder-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).map_err(|e| SandboxError::io(&dir, e))?;
+    Ok(dir)
+}
+
+fn seconds_since(t0: time::OffsetDateTime, t: time::OffsetDateTime) -> f64 {
+    ((t - t0).as_seconds_f64()).max(0.0)
+}
+
+/// Keeps the last sample of each second.
+fn per_second(samples: Vec<StatsSample>) -> Vec<StatsSample> {
+    let mut by_second: BTreeMap<u64, StatsSample> = BTreeMap::new();
+    for s in samples {
+        by_second.insert(s.time as u64, s);
+    }
+    by_second.into_values().collect()
+}
+
+/// Finds the `boot` debug log of the sandbox that ran `container_id`.
+fn find_runsc_log(container_id: &str) -> Option<PathBuf> {
+    use std::io::Read;
+    let entries = std::fs::read_dir(RUNSC_LOG_DIR).ok()?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.to_string_lossy().ends_with(".boot.txt") {
+            continue;
+        }
+        let mut head = vec![0u8; 8192];
+        let n = std::fs::File::open(&path)
+            .and_then(|mut f| f.read(&mut head))
+            .unwrap_or(0);
+        if String::from_utf8_lossy(&head[..n]).contains(container_id) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Adds files that were executed or written and then deleted before the end of the run.
+fn add_transient_files(
+    obs: &mut Observations,
+    copies: &[proc_connector::ExecutableCopy],
+    raw: &Path,
+) {
+    let present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
+    let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+    // runc: executables copied at exec time.
+    for copy in copies {
+        if present.contains(&copy.path) {
+            continue;
+        }
+        let in_image = !copy.path.ends_with(" (deleted)") && !copy.path.starts_with("/memfd:");
+        if in_image {
+            continue;
+        }
+        let dir = raw.join("executables");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(&copy.sha256), &copy.content);
+        obs.files.push(FileRecord {
+            path: copy.path.trim_end_matches(" (deleted)").to_string(),
+            change: Some(ChangeKind::Transient),
+            size: Some(copy.content.len() as u64),
+            sha256: Some(copy.sha256.clone()),
+            kind: crate::files::classify(&copy.content),
+            executed: true,
+            note: Some("deleted before the end of the run; copied at exec time".to_string()),
+            ..Default::default()
+        });
+    }
+    // runsc: paths written and later unlinked, from the syscall trace.
+    let unlinked: BTreeSet<&str> = obs
+        .file_accesses
+        .iter()
+        .filter(|a| a.op == FileOp::Unlink)
+        .map(|a| a.path.as_str())
+        .collect();
+    let written: BTreeSet<&str> = obs
+        .file_accesses
+        .iter()
+        .filter(|a| a.op == FileOp::Write)
+        .map(|a| a.path.as_str())
+        .collect();
+    let mut transient = Vec::new();
+    for path in written.intersection(&unlinked) {
+        if present.contains(*path) || path.starts_with("/proc/") || path.starts_with("/dev/") {
+            continue;
+        }
+        transient.push(FileRecord {
+            path: path.to_string(),
+            change: Some(ChangeKind::Transient),
+            executed: executed.contains(*path),
+            note: Some(
+                "written and deleted during the run (from the syscall trace); content not kept"
+                    .to_string(),
+            ),
+            ..Default::default()
+        });
+    }
+    obs.files.extend(transient);
+}
+
+/// Adds files the syscall trace saw written that the change list lacks.
+///
+/// gVisor mounts its own in-memory file system over `/tmp` when the image's `/tmp` is empty,
+/// so writes there never reach the container's overlay upper directory.
+fn add_trace_only_writes(obs: &mut Observations, notes: &mut Vec<String>) {
+    let present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
+    let unlinked: BTreeSet<String> = obs
+        .file_accesses
+        .iter()
+        .filter(|a| a.op == FileOp::Unlink)
+        .map(|a| a.path.clone())
+        .collect();
+    let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+    let mut added = BTreeSet::new();
+    for access in &obs.file_accesses {
+        let path = &access.path;
+        if access.op != FileOp::Write
+            || present.contains(path)
+            || unlinked.contains(path)
+            || path.starts_with("/proc/")
+            || path.starts_with("/dev/")
+            || path.starts_with("/sys/")
+        {
+            continue;
+        }
+        added.insert(path.clone());
+    }
+    if added.iter().any(|p| p.starts_with("/tmp/")) {
+        notes.push("gVisor keeps /tmp in sandbox memory: files written there come from the syscall trace and have no content facts".to_string());
+    }
+    for path in added {
+        obs.files.push(FileRecord {
+            executed: executed.contains(&path),
+            path,
+            change: Some(ChangeKind::Added),
+            note: Some(
+                "seen only in the syscall trace; not in the container's change list".to_string(),
+            ),
+            ..Default::default()
+        });
+    }
+}
+
+/// Writes `report.json` into the output directory.
+pub fn write_report(output: &Path, report: &Report) -> Result<(), SandboxError> {
+    let path = output.join("report.json");
+    let json = serde_json::to_vec_pretty(report)?;
+    std::fs::write(&path, json).map_err(|e| SandboxError::io(&path, e))
+}
