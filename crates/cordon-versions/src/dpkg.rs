@@ -120,7 +120,8 @@ order_by_cmp!(Version);
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.epoch != 0 {
+        // A colon in the upstream version needs an explicit epoch, or it would read as one.
+        if self.epoch != 0 || self.upstream.contains(':') {
             write!(f, "{}:", self.epoch)?;
         }
         f.write_str(&self.upstream)?;
@@ -305,6 +306,14 @@ mod tests {
         assert_eq!(version.upstream(), "1.2-3");
         assert_eq!(version.revision(), "4");
         assert_eq!(version.to_string(), "3:1.2-3-4");
+    }
+
+    #[test]
+    fn display_keeps_zero_epoch_before_colon() {
+        let version: Version = "0:1:2".parse().unwrap();
+        assert_eq!(version.to_string(), "0:1:2");
+        let version: Version = "0:1.2".parse().unwrap();
+        assert_eq!(version.to_string(), "1.2");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use cordon_versions::{apk, compare, dpkg, go, maven, pep440, semver, Scheme};
 use proptest::prelude::*;
 use proptest::string::string_regex;
 
-const DPKG: &str = r"([0-2]:)?[0-9][0-9ab.+~]{0,5}(-[0-9ab.+~]{1,3})?";
+/// dpkg versions, where a colon in the upstream version needs an epoch.
+const DPKG: &str = r"([0-2]:[0-9][0-9ab.+~:]{0,5}|[0-9][0-9ab.+~]{0,5})(-[0-9ab.+~]{1,3})?";
 const APK: &str =
     r"[0-9]{1,2}(\.[0-9]{1,2}){0,2}[ab]?(_(alpha|beta|pre|rc|p|git)[0-9]?){0,2}(-r[0-9]{1,2})?";
 const PEP440: &str = r"(v|V)?([0-2]!)?[0-9](\.[0-9]){0,2}((a|b|rc|alpha|c|-pre)[0-9]?)?(\.post[0-9]?|-[0-9])?(\.dev[0-9]?)?(\+[ab0-9]{1,2}([._-][ab0-9]{1,2})?)?";
