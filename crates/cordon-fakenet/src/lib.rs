@@ -1,10 +1,13 @@
 //! A fake internet for Cordon's dynamic analysis.
 //!
-//! [`FakeNet::start`] creates a network namespace `cordon-fn-<run id>` with one veth pair,
-//! starts an `AF_PACKET` capture on the fakenet side of the pair, and starts the services:
-//! a DNS sinkhole that answers every name with a distinct fake address, and catch-all TCP and
-//! UDP listeners that record the original destination of every flow and speak enough HTTP,
-//! TLS (ClientHello only), stratum, IRC, SMTP and SSH for a client to reveal its next request.
+//! [`FakeNet::start`] creates a network namespace `cordon-fn-<run id>` with one veth pair and
+//! starts an `AF_PACKET` capture on the fakenet side of the pair. It then starts the services.
+//! A DNS sinkhole resolves every name to a distinct fake address. Catch-all TCP and UDP
+//! listeners record the original destination of every flow, and speak enough HTTP, TLS
+//! (ClientHello only), stratum, IRC, SMTP and SSH for a client to reveal its next request.
+//!
+//! Every method blocks (it runs commands and joins threads), so async callers run them with
+//! `tokio::task::spawn_blocking`.
 //! [`FakeNet::attach`] then moves the other end of the pair into the analysed container's
 //! network namespace and configures it (address, default route, no IPv6). The capture runs
 //! before the peer is moved, so the first packet the container sends is recorded.
@@ -78,8 +81,9 @@ pub struct Limits {
     pub max_events: usize,
     /// Time without data after which a connection is closed.
     pub idle_timeout: Duration,
-    /// Time the TCP catch-all waits for a client's first bytes before it holds the
-    /// connection open silently (ports 22, 25, 465, 587 get a banner at once instead).
+    /// Time the TCP catch-all waits for a client's first bytes. After it, the connection
+    /// stays open and silent until the idle timeout. Ports 22, 2222, 25, 465, 587 and 2525
+    /// get a banner at once instead.
     pub first_data_wait: Duration,
 }
 
@@ -409,12 +413,14 @@ impl FakeNet {
             return Ok(CaptureStats::default());
         }
         self.torn_down = true;
+
         let mut first_error = None;
         if let Some(mut services) = self.services.take() {
             if let Err(err) = services.stop() {
                 first_error.get_or_insert(err);
             }
         }
+
         let mut stats = CaptureStats::default();
         if let Some(mut capture) = self.capture.take() {
             match capture.stop() {
@@ -424,8 +430,8 @@ impl FakeNet {
                 }
             }
         }
-        // Deleting the veth end deletes its peer at once, wherever the peer is; the kernel
-        // frees a deleted namespace's interfaces only later, from a work queue.
+        // Deleting the veth end deletes its peer at once, wherever the peer is. Deleting only
+        // the namespace would leave the peer in the target until a kernel work queue runs.
         if self.names.netns_path().exists() {
             let _ = run(
                 "ip",
@@ -445,6 +451,7 @@ impl FakeNet {
             lock.release();
         }
         tracing::info!(netns = %self.names.netns, "fakenet removed");
+
         match first_error {
             Some(err) => Err(err),
             None => Ok(stats),
@@ -460,7 +467,7 @@ impl Drop for FakeNet {
     }
 }
 
-/// What [`reap_stale`] removed.
+/// Objects deleted by [`reap_stale`].
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ReapReport {
     /// Network namespaces deleted.

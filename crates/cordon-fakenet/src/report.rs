@@ -69,8 +69,9 @@ pub struct DnsEvent {
     pub transport: Transport,
     /// Address and port of the client that asked.
     pub client: SocketAddr,
-    /// Resolver address and port the client sent the query to. The sinkhole's own log has the
-    /// redirected local address here; the capture has the original one.
+    /// Resolver address and port the client sent the query to, as the capture shows it. The
+    /// sinkhole's own log has the original destination for TCP but its bound address
+    /// (`0.0.0.0:53`) for UDP, because NAT redirect hides the original UDP destination.
     pub server: SocketAddr,
     /// DNS message id.
     pub id: u16,

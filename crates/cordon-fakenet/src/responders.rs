@@ -1,4 +1,4 @@
-//! Small protocol responders for the TCP catch-all: each answers just enough for the client
+//! Small protocol responders for the TCP catch-all. Each replies just enough for the client
 //! to reveal its next request, and records what it parsed.
 
 use std::time::Duration;
@@ -11,13 +11,13 @@ use tokio::time::timeout;
 use crate::report::{AppProtocol, HttpRequest, ProtocolDetails};
 use crate::sniff::{classify, parse_client_hello, parse_http_head, tls_record_len};
 
-/// Longest line or HTTP head a responder buffers.
+/// Maximum length of a line or an HTTP head that a responder buffers.
 const MAX_LINE: usize = 16 * 1024;
 
-/// Most items kept in each list of [`ProtocolDetails`].
+/// Maximum number of items kept in each list of [`ProtocolDetails`].
 const MAX_ITEMS: usize = 32;
 
-/// Longest string kept in a recorded field.
+/// Maximum length of a recorded string field, in bytes.
 const MAX_FIELD: usize = 512;
 
 /// Body of the script served for paths ending in `.sh`: it only prints a marker.
@@ -42,7 +42,7 @@ pub(crate) struct SessionLimits {
     pub first_data_wait: Duration,
 }
 
-/// What a session recorded.
+/// Protocol fields and byte counts recorded by one session.
 #[derive(Debug, Default)]
 pub(crate) struct SessionRecord {
     pub protocol: Option<AppProtocol>,
@@ -292,7 +292,7 @@ async fn serve_tls<S: AsyncRead + AsyncWrite + Unpin>(session: &mut Session<S>) 
         .await;
 }
 
-/// A fake mining job: a zero block template with the lowest difficulty target.
+/// Builds a fake mining job: a zero block template with an easy difficulty target.
 fn stratum_job() -> Value {
     json!({
         "blob": "0".repeat(152),
