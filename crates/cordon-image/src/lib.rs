@@ -140,8 +140,11 @@ impl Image {
             }
             Some(ImageFormat::Dir) => (ImageFormat::Dir, None),
             Some(ImageFormat::OciDir) => (ImageFormat::OciDir, Some(Store::Dir(path.clone()))),
-            Some(format) => (format, Some(Store::index_tar(path)?)),
-            None => detect(path, metadata.is_dir())?,
+            Some(format) => {
+                let store = Store::index_tar(path, options.limits.max_entries)?;
+                (format, Some(store))
+            }
+            None => detect(path, metadata.is_dir(), options.limits.max_entries)?,
         };
 
         let limits = options.limits.clone();
@@ -314,6 +317,7 @@ fn visit_layer(
 fn detect(
     path: &std::path::Path,
     is_dir: bool,
+    max_entries: u64,
 ) -> Result<(ImageFormat, Option<Store>), ImageError> {
     if is_dir {
         if path.join("oci-layout").is_file() || path.join("index.json").is_file() {
@@ -324,7 +328,7 @@ fn detect(
     let unknown = || ImageError::UnknownFormat {
         path: path.to_path_buf(),
     };
-    let store = Store::index_tar(path).map_err(|_| unknown())?;
+    let store = Store::index_tar(path, max_entries).map_err(|_| unknown())?;
     if store.contains("manifest.json") {
         Ok((ImageFormat::DockerArchive, Some(store)))
     } else if store.contains("oci-layout") || store.contains("index.json") {

@@ -39,8 +39,9 @@ pub(crate) enum Store {
 }
 
 impl Store {
-    /// Indexes a tar file: one pass over its headers, seeking over member data.
-    pub(crate) fn index_tar(path: &Path) -> Result<Store, ImageError> {
+    /// Indexes a tar file: one pass over its headers, seeking over member data. More
+    /// than `max_entries` members is an error, which bounds the index's memory.
+    pub(crate) fn index_tar(path: &Path, max_entries: u64) -> Result<Store, ImageError> {
         let file = File::open(path).map_err(|source| ImageError::Open {
             path: path.to_path_buf(),
             source,
@@ -53,6 +54,12 @@ impl Store {
         let mut members = HashMap::new();
         for entry in archive.entries_with_seek().map_err(corrupt)? {
             let entry = entry.map_err(corrupt)?;
+            if members.len() as u64 >= max_entries {
+                return Err(ImageError::CorruptArchive {
+                    image: path.to_path_buf(),
+                    reason: format!("more than {max_entries} members"),
+                });
+            }
             let Ok(name) = std::str::from_utf8(&entry.path_bytes()).map(str::to_string) else {
                 continue;
             };
