@@ -12,7 +12,7 @@ use crate::{ImageError, Node, NodeKind, Rootfs, Warning, WarningKind};
 /// Predicate deciding whether the content of a path is kept.
 pub(crate) type Retain<'a> = &'a (dyn Fn(&str) -> bool + Sync);
 
-/// What one tar entry does to the view.
+/// Effect of one tar entry on the view.
 pub(crate) enum Change {
     Whiteout(String),
     Opaque(String),
