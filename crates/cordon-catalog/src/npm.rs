@@ -577,8 +577,14 @@ mod tests {
             Some("srv/app")
         );
         assert_eq!(lockfile_project_dir("srv/app/old-package-lock.json"), None);
-        assert_eq!(lockfile_project_dir("srv/app/node_modules/handlebars/package-lock.json"), None);
-        assert_eq!(lockfile_project_dir("node_modules/x/package-lock.json"), None);
+        assert_eq!(
+            lockfile_project_dir("srv/app/node_modules/handlebars/package-lock.json"),
+            None
+        );
+        assert_eq!(
+            lockfile_project_dir("node_modules/x/package-lock.json"),
+            None
+        );
     }
 
     #[test]
