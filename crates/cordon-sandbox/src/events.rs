@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Executable names under which busybox's multi-call binary usually runs.
+const MULTICALL_NAMES: &[&str] = &["busybox", "sh", "ash"];
+
 /// One process that executed inside the target container.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessRecord {
@@ -47,11 +50,13 @@ impl ProcessRecord {
     /// or an exec of busybox through an applet link named `nc`, the applet `nc`.
     pub fn applet(&self) -> &str {
         let program = self.program();
-        if program != "busybox" {
-            return program;
-        }
         let argv0 = self.argv.first().map(String::as_str).unwrap_or("");
         let argv0 = argv0.rsplit('/').next().unwrap_or(argv0);
+        // Busybox runs applets by re-executing itself (`/proc/self/exe`) with the applet name
+        // in argv[0], so the recorded exe is the shell's busybox link.
+        if !MULTICALL_NAMES.contains(&program) {
+            return program;
+        }
         if !argv0.is_empty() && argv0 != "busybox" {
             return argv0;
         }

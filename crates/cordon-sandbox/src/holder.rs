@@ -11,6 +11,17 @@ pub const BUSYBOX_PATH: &str = "/bin/busybox";
 
 /// Writes a docker-archive holding `busybox` as `/bin/busybox`, tagged `tag`.
 pub fn write_holder_archive(busybox: &Path, tag: &str, out: &Path) -> Result<(), SandboxError> {
+    write_busybox_archive(busybox, tag, out, &[])
+}
+
+/// Writes a docker-archive with `/bin/busybox` and a symlink `/bin/NAME` to it for each applet
+/// in `applets`, tagged `tag`, whose entrypoint sleeps.
+pub fn write_busybox_archive(
+    busybox: &Path,
+    tag: &str,
+    out: &Path,
+    applets: &[&str],
+) -> Result<(), SandboxError> {
     let binary = std::fs::read(busybox).map_err(|e| SandboxError::io(busybox, e))?;
     if !binary.starts_with(b"\x7fELF") {
         return Err(SandboxError::Invalid {
@@ -36,6 +47,23 @@ pub fn write_holder_archive(busybox: &Path, tag: &str, out: &Path) -> Result<(),
     file.set_cksum();
     layer
         .append_data(&mut file, "bin/busybox", binary.as_slice())
+        .map_err(io)?;
+    for applet in applets {
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Symlink);
+        link.set_mode(0o777);
+        link.set_size(0);
+        layer
+            .append_link(&mut link, format!("bin/{applet}"), "busybox")
+            .map_err(io)?;
+    }
+    let mut tmp = tar::Header::new_gnu();
+    tmp.set_entry_type(tar::EntryType::Directory);
+    tmp.set_mode(0o1777);
+    tmp.set_size(0);
+    tmp.set_cksum();
+    layer
+        .append_data(&mut tmp, "tmp/", std::io::empty())
         .map_err(io)?;
     let layer = layer.into_inner().map_err(io)?;
     let diff_id = format!("sha256:{}", hex::encode(Sha256::digest(&layer)));

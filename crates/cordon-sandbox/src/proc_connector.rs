@@ -163,7 +163,10 @@ fn read_loop(
     let mut seen_hashes: HashSet<String> = HashSet::new();
     let mut seen_inodes: HashMap<(u64, u64), String> = HashMap::new();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    while !stop.load(Ordering::SeqCst) {
+    // After the stop request the loop keeps reading until the socket is empty, so events that
+    // were queued while earlier ones were handled are not lost.
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
         buf.clear();
         match socket.recv(&mut buf, 0) {
             Ok(_) => {}
@@ -171,11 +174,17 @@ fn read_loop(
                 if e.kind() == std::io::ErrorKind::WouldBlock
                     || e.kind() == std::io::ErrorKind::TimedOut =>
             {
-                continue
+                if stopping {
+                    break;
+                }
+                continue;
             }
             Err(e) => {
                 out.receive_errors += 1;
                 tracing::warn!(error = %e, "process-events socket receive failed");
+                if stopping {
+                    break;
+                }
                 continue;
             }
         }

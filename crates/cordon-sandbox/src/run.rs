@@ -970,12 +970,11 @@ fn add_trace_only_writes(obs: &mut Observations, notes: &mut Vec<String>) {
     let mut added = BTreeSet::new();
     for access in &obs.file_accesses {
         let path = &access.path;
+        let in_sandbox_memory = path.starts_with("/tmp/") || path.starts_with("/dev/shm/");
         if access.op != FileOp::Write
             || present.contains(path)
             || unlinked.contains(path)
-            || path.starts_with("/proc/")
-            || path.starts_with("/dev/")
-            || path.starts_with("/sys/")
+            || !in_sandbox_memory
         {
             continue;
         }

@@ -267,6 +267,23 @@ pub fn parse(
                     time,
                 });
             }
+            ("dup2" | "dup3", false) => {
+                // `dup2(0x3 socket:[1], 0x0 host:[1])`: a socket becomes stdin, stdout or stderr.
+                let mut parts = args.split(", ");
+                let old_fd = parts.next().unwrap_or("");
+                let new_fd = parts.next().unwrap_or("");
+                let stdio = ["0x0", "0x1", "0x2"]
+                    .iter()
+                    .any(|fd| new_fd == *fd || new_fd.starts_with(&format!("{fd} ")));
+                if old_fd.contains("socket:") && stdio {
+                    trace.socket_calls.push(SocketCall {
+                        pid,
+                        call: "dup-stdio".to_string(),
+                        address: None,
+                        time,
+                    });
+                }
+            }
             ("listen", false) => {
                 trace.socket_calls.push(SocketCall {
                     pid,
@@ -403,9 +420,7 @@ fn quoted_arrays(args: &str) -> Vec<Vec<String>> {
     let chars: Vec<char> = args.chars().collect();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == '[' && chars.get(i + 1) == Some(&'"')
-            || chars[i] == '[' && chars.get(i + 1) == Some(&']')
-        {
+        if chars[i] == '[' && matches!(chars.get(i + 1), Some('"') | Some(']')) {
             let mut items = Vec::new();
             i += 1;
             loop {

@@ -384,6 +384,27 @@ fn reverse_shell(obs: &Observations) -> Vec<Evidence> {
             || (cmd.contains("mkfifo") && (cmd.contains("| nc") || cmd.contains("|nc")))
             || (program.starts_with("perl") && cmd.contains("Socket") && cmd.contains("exec"))
     });
+    // A process that put a socket on its stdin/stdout and then executed a shell.
+    for (i, call) in obs.socket_calls.iter().enumerate() {
+        if call.call != "dup-stdio" {
+            continue;
+        }
+        let shell = obs
+            .processes
+            .iter()
+            .find(|p| p.pid == call.pid && p.start >= call.time && is_shell(p));
+        if let Some(p) = shell {
+            out.push(Evidence::new(
+                "socket_calls",
+                i,
+                format!(
+                    "pid {} ran {} with a socket as stdio",
+                    p.pid,
+                    p.command_line()
+                ),
+            ));
+        }
+    }
     // A shell whose own process connected out: its stdio is the likely use of that socket.
     for (i, call) in obs.socket_calls.iter().enumerate() {
         if call.call != "connect" {

