@@ -120,8 +120,8 @@ order_by_cmp!(Version);
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A colon in the upstream version needs an explicit epoch, or it would read as one.
-        if self.epoch != 0 || self.upstream.contains(':') {
+        // A colon after the epoch needs an explicit epoch, or it would read as one.
+        if self.epoch != 0 || self.upstream.contains(':') || self.revision.contains(':') {
             write!(f, "{}:", self.epoch)?;
         }
         f.write_str(&self.upstream)?;
@@ -312,6 +312,8 @@ mod tests {
     fn display_keeps_zero_epoch_before_colon() {
         let version: Version = "0:1:2".parse().unwrap();
         assert_eq!(version.to_string(), "0:1:2");
+        let version: Version = "0:1-2:3".parse().unwrap();
+        assert_eq!(version.to_string(), "0:1-2:3");
         let version: Version = "0:1.2".parse().unwrap();
         assert_eq!(version.to_string(), "1.2");
     }
