@@ -89,7 +89,7 @@ pub struct DnsRecord {
     /// Record type (`A`, `AAAA`, `TXT`...).
     #[serde(rename = "type")]
     pub qtype: String,
-    /// Answer the sinkhole returned, if any.
+    /// Record the sinkhole returned, if any.
     pub answer: Option<String>,
     /// Seconds since t = 0.
     pub time: f64,
@@ -121,7 +121,7 @@ impl FlowRecord {
     }
 }
 
-/// How a path changed between the image and the end of the run.
+/// Kind of change of a path between the image and the end of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
@@ -189,7 +189,7 @@ pub struct FileRecord {
     /// True when the path lies in a VOLUME the image declares.
     #[serde(default)]
     pub in_volume: bool,
-    /// Why content facts are missing, when they are.
+    /// Reason content facts are missing, when they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -201,7 +201,7 @@ pub struct FileAccess {
     pub pid: u32,
     /// Absolute path, or the path as passed when it was relative.
     pub path: String,
-    /// What the call did.
+    /// Kind of call.
     pub op: FileOp,
     /// Seconds since t = 0.
     pub time: f64,
@@ -217,8 +217,19 @@ pub enum FileOp {
     Write,
     /// Removed.
     Unlink,
-    /// Permission change; the value holds the new mode.
+    /// Permission change to the given mode.
     Chmod(u32),
+}
+
+/// Exec that failed, seen by the tracer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecAttempt {
+    /// Process that tried.
+    pub pid: u32,
+    /// Path it tried to execute.
+    pub path: String,
+    /// Seconds since t = 0.
+    pub time: f64,
 }
 
 /// Socket call seen by the tracer.
@@ -290,6 +301,9 @@ pub struct Observations {
     pub file_accesses: Vec<FileAccess>,
     /// Traced socket calls (runsc only).
     pub socket_calls: Vec<SocketCall>,
+    /// Execs that failed (runsc only), such as a program that is not installed.
+    #[serde(default)]
+    pub exec_attempts: Vec<ExecAttempt>,
     /// Resource samples.
     pub stats: Vec<StatsSample>,
     /// CPU limit of the target in cores.

@@ -97,7 +97,7 @@ pub struct ExecMonitor {
     handle: JoinHandle<MonitorOutput>,
 }
 
-/// What the monitor collected.
+/// Events and executable copies the monitor collected.
 #[derive(Debug, Clone, Default)]
 pub struct MonitorOutput {
     /// All fork, exec and exit events on the host during the run.

@@ -28,7 +28,7 @@ pub const RUNSC_LOG_DIR: &str = "/var/log/cordon-runsc";
 /// Image of the holder container.
 pub const HOLDER_IMAGE: &str = "cordon-sandbox/holder:1";
 
-/// Where the image comes from.
+/// Source of the image to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
     /// A docker-archive (`docker save` output) to load into the Engine.
@@ -492,6 +492,7 @@ impl<E: Engine> Sandbox<E> {
                     obs.processes = trace.processes;
                     obs.file_accesses = trace.file_accesses;
                     obs.socket_calls = trace.socket_calls;
+                    obs.exec_attempts = trace.exec_attempts;
                     let _ = std::fs::rename(&path, raw.join("runsc-boot.log"))
                         .or_else(|_| std::fs::copy(&path, raw.join("runsc-boot.log")).map(|_| ()));
                     let _ = std::fs::remove_file(&path);
@@ -645,6 +646,10 @@ impl<E: Engine> Sandbox<E> {
             serde_json::to_vec_pretty(&obs.file_accesses)?,
         );
         let _ = std::fs::write(
+            raw.join("exec-attempts.json"),
+            serde_json::to_vec_pretty(&obs.exec_attempts)?,
+        );
+        let _ = std::fs::write(
             raw.join("socket-calls.json"),
             serde_json::to_vec_pretty(&obs.socket_calls)?,
         );
@@ -701,6 +706,49 @@ impl<E: Engine> Sandbox<E> {
         let mut files = Vec::new();
         let mut fetched = 0usize;
         let mut total = 0u64;
+
+        // A directory with many changed files (a database initialised at start-up) is fetched
+        // with one archive request instead of one request per file.
+        let mut per_parent: BTreeMap<String, usize> = BTreeMap::new();
+        for (path, change, is_dir) in changes {
+            if matches!(change, ChangeKind::Added | ChangeKind::Changed) && !is_dir {
+                let parent = Path::new(path)
+                    .parent()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                *per_parent.entry(parent).or_default() += 1;
+            }
+        }
+        let mut prefetched: HashMap<String, crate::files::FileContent> = HashMap::new();
+        for (parent, count) in per_parent {
+            if count < 16 || parent == "/" || total >= limits.max_total_bytes {
+                continue;
+            }
+            let Ok(bytes) = self
+                .engine
+                .archive(target_id, &parent, limits.max_total_bytes - total)
+                .await
+            else {
+                continue;
+            };
+            total += bytes.len() as u64;
+            let base = Path::new(&parent)
+                .parent()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for entry in read_tar(&bytes).unwrap_or_default() {
+                if entry.size > limits.max_file_bytes {
+                    continue;
+                }
+                let path = format!(
+                    "{}/{}",
+                    base.trim_end_matches('/'),
+                    entry.name.trim_end_matches('/')
+                );
+                prefetched.insert(path, entry);
+            }
+        }
+
         for (path, change, is_dir) in changes {
             let mut record = FileRecord {
                 path: path.clone(),
@@ -713,7 +761,16 @@ impl<E: Engine> Sandbox<E> {
             }
             let wants_content =
                 matches!(change, ChangeKind::Added | ChangeKind::Changed) && !is_dir;
-            if wants_content {
+            if let Some(entry) = prefetched.remove(path.as_str()).filter(|_| wants_content) {
+                if let Some(scanner) = &self.scanner {
+                    matches.extend(scanner.scan(path, &entry.content));
+                }
+                record.size = Some(entry.size);
+                record.mode = Some(entry.mode);
+                record.sha256 = entry.sha256;
+                record.kind = entry.kind;
+                record.text_head = entry.text_head;
+            } else if wants_content {
                 if fetched >= limits.max_files || total >= limits.max_total_bytes {
                     record.note = Some("content not fetched: run limit reached".to_string());
                 } else {

@@ -8,14 +8,14 @@
 //! I1204 20:47:33.465728   18441 strace.go:605] [   4:   4] busybox X execve(...) = 0 (0x0) (597.428µs)
 //! ```
 //!
-//! The bracket holds the sandbox's thread-group id and thread id. Exits of failed calls carry
+//! The bracket contains the sandbox's thread-group id and thread id. Exits of failed calls carry
 //! `errno=N`. Pids are the sandbox's own (the entrypoint is pid 1).
 
 use std::collections::HashMap;
 
 use regex::Regex;
 
-use crate::events::{FileAccess, FileOp, ProcessRecord, SocketCall};
+use crate::events::{ExecAttempt, FileAccess, FileOp, ProcessRecord, SocketCall};
 
 /// Processes, file calls and socket calls recovered from one trace.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +28,9 @@ pub struct Trace {
     pub socket_calls: Vec<SocketCall>,
     /// `memfd_create` calls: pid and name.
     pub memfd_creates: Vec<(u32, String)>,
+    /// Execs that failed, one per distinct program name (a shell's PATH search tries several
+    /// directories).
+    pub exec_attempts: Vec<ExecAttempt>,
 }
 
 /// State of one sandbox process while the trace is read.
@@ -41,9 +44,11 @@ struct Task {
     record: Option<usize>,
 }
 
-/// Parses a debug log. `start_seconds_of_day` is the local time of day (seconds) when the
-/// target started, used to turn log times into seconds since start; `entrypoint` is the argv
-/// of pid 1, whose exec gVisor performs itself and does not trace; `uid` is its user id.
+/// Parses a debug log.
+///
+/// `start_seconds_of_day` is the time of day in seconds when the target started, which turns
+/// log times into seconds since start. `entrypoint` is the argv of pid 1, whose exec gVisor
+/// performs itself and does not trace, and `uid` is its user id.
 pub fn parse(
     log: &str,
     start_seconds_of_day: f64,
@@ -131,6 +136,18 @@ pub fn parse(
                         record: parent.record,
                     },
                 );
+            }
+            ("execve", true) if failed => {
+                if let Some(path) = first_path(args) {
+                    let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+                    if !trace
+                        .exec_attempts
+                        .iter()
+                        .any(|a| a.pid == pid && a.path.ends_with(&format!("/{name}")))
+                    {
+                        trace.exec_attempts.push(ExecAttempt { pid, path, time });
+                    }
+                }
             }
             ("execve" | "execveat", true) if !failed => {
                 let strings = quoted_arrays(args);

@@ -291,7 +291,7 @@ async fn nc_reverse_shell_to_fake_c2_flagged() {
 }
 
 /// Counts packets to the benchmark network in the host namespace while a container
-/// tries to reach them; the fake internet must answer everything and the host see nothing.
+/// tries to reach them; the fake internet must reply to everything and the host must see nothing.
 #[tokio::test]
 async fn no_packet_leaves_the_sandbox() {
     let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {

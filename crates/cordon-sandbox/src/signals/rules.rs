@@ -356,6 +356,7 @@ fn tor_usage(obs: &Observations) -> Vec<Evidence> {
             .map(|(i, f)| Evidence::new("flows", i, flow_detail(f))),
     );
     out.extend(cmd_matches(obs, |p, _| p.applet() == "tor"));
+    out.extend(attempts(obs, &["tor"]));
     out.extend(file_writes(obs, |path| path.ends_with("/torrc")));
     out
 }
@@ -447,13 +448,32 @@ fn sshd_started(obs: &Observations) -> Vec<Evidence> {
     if exposes_ssh || image_is_sshd {
         return Vec::new();
     }
-    cmd_matches(obs, |p, _| {
+    let mut out = cmd_matches(obs, |p, _| {
         let program = p.applet();
         program == "sshd"
             || program == "dropbear"
             || program.starts_with("sshd-")
             || (program == "service" && p.argv.iter().any(|a| a == "ssh" || a == "sshd"))
-    })
+    });
+    out.extend(attempts(obs, &["sshd", "dropbear"]));
+    out
+}
+
+/// Failed execs of the named programs: the attempt shows intent even when the program is
+/// missing from the image.
+fn attempts(obs: &Observations, programs: &[&str]) -> Vec<Evidence> {
+    obs.exec_attempts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| programs.contains(&a.path.rsplit('/').next().unwrap_or("")))
+        .map(|(i, a)| {
+            Evidence::new(
+                "exec_attempts",
+                i,
+                format!("pid {} tried to run {} (failed)", a.pid, a.path),
+            )
+        })
+        .collect()
 }
 
 fn ssh_key_persistence(obs: &Observations) -> Vec<Evidence> {

@@ -422,7 +422,7 @@ fn curl_pipe_sh_is_download_and_run() {
 }
 
 #[test]
-fn wget_then_exec_of_written_file_is_download_and_run() {
+fn wget_then_exec_is_download_and_run() {
     let obs = Observations {
         processes: vec![
             exec(
@@ -761,7 +761,7 @@ fn web_server_run_is_benign() {
 }
 
 #[test]
-fn dev_tcp_client_without_shell_io_is_not_reverse_shell() {
+fn dev_tcp_client_is_not_reverse_shell() {
     let obs = Observations {
         processes: vec![exec(
             9,
@@ -823,4 +823,25 @@ fn busybox_applet_reexec_uses_argv_zero() {
         ..Default::default()
     };
     assert_raised(&obs, "reverse-shell");
+}
+
+#[test]
+fn failed_sshd_and_tor_attempts_are_evidence() {
+    let obs = Observations {
+        exec_attempts: vec![
+            ExecAttempt {
+                pid: 4,
+                path: "/usr/sbin/sshd".to_string(),
+                time: 1.0,
+            },
+            ExecAttempt {
+                pid: 5,
+                path: "/usr/bin/tor".to_string(),
+                time: 1.1,
+            },
+        ],
+        ..Default::default()
+    };
+    assert_raised(&obs, "sshd-started");
+    assert_raised(&obs, "tor-usage");
 }
