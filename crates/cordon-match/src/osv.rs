@@ -241,17 +241,25 @@ fn sorted_events(scheme: Scheme, events: &[OsvEvent]) -> Result<Vec<&OsvEvent>, 
             compare(scheme, version, version)?;
         }
     }
-    let mut sorted: Vec<&OsvEvent> = events
-        .iter()
-        .filter(|event| event.limit.is_none())
-        .collect();
-    sorted.sort_by(|a, b| match (event_version(a), event_version(b)) {
+    let order = |a: &OsvEvent, b: &OsvEvent| match (event_version(a), event_version(b)) {
         (Some("0"), Some("0")) => Ordering::Equal,
         (Some("0"), _) => Ordering::Less,
         (_, Some("0")) => Ordering::Greater,
         (Some(x), Some(y)) => compare(scheme, x, y).unwrap_or(Ordering::Equal),
         _ => Ordering::Equal,
-    });
+    };
+
+    // An insertion sort rather than `slice::sort_by`, because Maven's ordering is not
+    // transitive for some qualifier shapes and the standard sort may panic on such input.
+    // Ranges have a handful of events, so the quadratic cost does not matter.
+    let mut sorted: Vec<&OsvEvent> = Vec::with_capacity(events.len());
+    for event in events.iter().filter(|event| event.limit.is_none()) {
+        let position = sorted
+            .iter()
+            .position(|placed| order(event, placed) == Ordering::Less)
+            .unwrap_or(sorted.len());
+        sorted.insert(position, event);
+    }
     Ok(sorted)
 }
 
