@@ -145,7 +145,12 @@ fn vulnerabilities(findings: &[Finding], packages: &[Package], refs: &[String]) 
             let mut rating = json!({ "severity": cyclonedx_severity(finding.severity) });
             if let Some(source) = &finding.severity_source {
                 rating["source"] = json!({ "name": source.source });
-                if let Some(score) = source.cvss_score {
+                // A score outside the CVSS range (or NaN, which JSON cannot hold) is
+                // left out so that the rating stays valid.
+                if let Some(score) = source
+                    .cvss_score
+                    .filter(|score| (0.0..=10.0).contains(score))
+                {
                     rating["score"] = json!(score);
                 }
                 if let Some(vector) = &source.cvss_vector {

@@ -95,7 +95,7 @@ fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
         "message": { "text": text },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": finding.package.location },
+                "artifactLocation": { "uri": artifact_uri(&finding.package.location) },
                 "region": { "startLine": 1 }
             },
             "message": { "text": finding.package.purl }
@@ -106,6 +106,23 @@ fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
     })
 }
 
+/// Percent-encodes an image path into the relative URI reference (RFC 3986) that
+/// `artifactLocation.uri` requires, because paths may contain spaces, `%`, `#` or `?`.
+///
+/// Every byte outside the unreserved set and the sub-delimiters is encoded, and so is
+/// `:`, because a colon in the first segment would turn the path into a URI scheme.
+fn artifact_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Defcon1 | Severity::Critical | Severity::High => "error",
@@ -114,12 +131,14 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// Returns the CVSS score when known, else the midpoint of the severity's band.
+/// Returns the CVSS score when known and within 0.0-10.0 (NaN is not), else the
+/// midpoint of the severity's band.
 fn security_severity(finding: &Finding) -> String {
     if let Some(score) = finding
         .severity_source
         .as_ref()
         .and_then(|rating| rating.cvss_score)
+        .filter(|score| (0.0..=10.0).contains(score))
     {
         return format!("{score:.1}");
     }
@@ -139,5 +158,27 @@ fn help_uri(id: &str) -> String {
         format!("https://nvd.nist.gov/vuln/detail/{id}")
     } else {
         format!("https://osv.dev/vulnerability/{id}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn artifact_uri_keeps_plain_paths() {
+        assert_eq!(
+            artifact_uri("app/node_modules/@babel/traverse/package.json"),
+            "app/node_modules/@babel/traverse/package.json"
+        );
+    }
+
+    #[test]
+    fn artifact_uri_encodes_reserved_bytes() {
+        assert_eq!(
+            artifact_uri("opt/Acme Tools/a%b#c?d"),
+            "opt/Acme%20Tools/a%25b%23c%3Fd"
+        );
+        assert_eq!(artifact_uri("C:x/é"), "C%3Ax/%C3%A9");
     }
 }
