@@ -25,7 +25,10 @@ fn corpus_image(name: &str) -> Option<PathBuf> {
             "skipped: {} not found; set CORDON_CORPUS_DIR to the corpus folder",
             path.display()
         );
-        assert!(std::env::var_os("CORDON_REQUIRE_E2E").is_none(), "{message}");
+        assert!(
+            std::env::var_os("CORDON_REQUIRE_E2E").is_none(),
+            "{message}"
+        );
         eprintln!("{message}");
         None
     }
