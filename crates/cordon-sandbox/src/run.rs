@@ -370,6 +370,11 @@ impl<E: Engine> Sandbox<E> {
             if let Some(m) = monitor {
                 m.stop();
             }
+            if let Some(log) = find_runsc_log(&target_id) {
+                // A copy, because the output directory may be on another file system.
+                let _ = std::fs::copy(&log, raw.join("runsc-boot.log"));
+                let _ = std::fs::remove_file(&log);
+            }
             return Err(e);
         }
         let target = self
