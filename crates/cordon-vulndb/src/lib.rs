@@ -125,13 +125,21 @@ impl Database {
             path: path.display().to_string(),
             reason,
         };
-        let backend =
-            store::ReadOnlyBackend::open(path).map_err(|error| open_error(error.to_string()))?;
+        let backend = store::ReadOnlyBackend::open(path).map_err(|error| {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                open_error(
+                    "file not found (create it with `cordon db update` or `cordon db build`)"
+                        .to_owned(),
+                )
+            } else {
+                open_error(error.to_string())
+            }
+        })?;
         let db = redb::Database::builder()
             .create_with_backend(backend)
             .map_err(|error| {
                 open_error(format!(
-                    "{}; it is not a Cordon vulnerability database or it is damaged",
+                    "{} (not a Cordon vulnerability database, or damaged)",
                     error::error_chain(&error)
                 ))
             })?;
@@ -154,21 +162,36 @@ impl Database {
         release: &str,
         source_package: &str,
     ) -> Result<Vec<DebianRecord>, DbError> {
-        let mut records: Vec<DebianRecord> =
+        let groups: Vec<store::DebianGroup> =
             self.multimap_get(store::DEBIAN, &store::key(release, source_package))?;
-        if records.is_empty() {
-            return Ok(records);
+        if groups.is_empty() {
+            return Ok(Vec::new());
         }
+
         let txn = self.db.begin_read().map_err(|error| self.storage(error))?;
         let descriptions = txn
             .open_table(store::DEBIAN_DESCRIPTION)
             .map_err(|error| self.storage(error))?;
-        for record in &mut records {
-            let description_key = store::key(&record.package, &record.id);
-            record.description = descriptions
-                .get(description_key.as_str())
-                .map_err(|error| self.storage(error))?
-                .map(|value| value.value().to_owned());
+        let mut records = Vec::new();
+        for group in groups {
+            for entry in group.entries {
+                let description = descriptions
+                    .get(store::key(source_package, &entry.id).as_str())
+                    .map_err(|error| self.storage(error))?
+                    .map(|value| value.value().to_owned());
+                records.push(DebianRecord {
+                    id: entry.id,
+                    package: source_package.to_owned(),
+                    release: release.to_owned(),
+                    status: entry.status,
+                    fixed_version: entry.fixed_version,
+                    urgency: entry.urgency,
+                    nodsa: entry.nodsa,
+                    nodsa_reason: entry.nodsa_reason,
+                    description,
+                    source: group.source.clone(),
+                });
+            }
         }
         Ok(records)
     }

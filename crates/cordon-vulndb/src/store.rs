@@ -2,7 +2,7 @@
 //!
 //! Tables:
 //! - `meta`: `schema_version` and `metadata` (JSON [`Metadata`](crate::Metadata)).
-//! - `debian` (multimap): `release\0source` to JSON [`DebianRecord`]s without description.
+//! - `debian` (multimap): `release\0source` to one JSON [`DebianGroup`] per feed.
 //! - `debian_description`: `source\0id` to the tracker's description, stored once per CVE
 //!   and source package instead of once per release.
 //! - `alpine` (multimap): `branch\0package` to JSON [`AlpineRecord`]s.
@@ -16,9 +16,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use redb::{MultimapTableDefinition, TableDefinition, WriteTransaction};
-use serde::Serialize;
 
-use crate::record::{AlpineRecord, CvssRecord, DebianRecord, OsvRecord};
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use crate::record::DebianRecord;
+use crate::record::{AlpineRecord, CvssRecord, OsvRecord};
 use crate::DbError;
 
 /// Version of the table layout and record encoding. Bump it whenever either changes, so
@@ -69,6 +72,35 @@ pub fn normalize_package_name(ecosystem: &str, name: &str) -> String {
     normalized
 }
 
+/// Debian tracker entries of one source package in one release, from one feed.
+///
+/// The tracker lists hundreds of thousands of (CVE, package, release) entries, so they
+/// are stored as one value per source package and release with short field names, and
+/// the fields that the key already names are left out.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct DebianGroup {
+    /// Source name of the feed.
+    pub source: String,
+    pub entries: Vec<DebianEntry>,
+}
+
+/// One entry of a [`DebianGroup`]; see [`DebianRecord`] for the fields.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct DebianEntry {
+    #[serde(rename = "i")]
+    pub id: String,
+    #[serde(rename = "s")]
+    pub status: String,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    pub nodsa: Option<String>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub nodsa_reason: Option<String>,
+}
+
 /// The write side of one build: all tables opened in one write transaction.
 pub(crate) struct Writer<'txn> {
     path: &'txn Path,
@@ -93,20 +125,29 @@ impl<'txn> Writer<'txn> {
         })
     }
 
-    /// Stores a Debian record; its description goes to the description table.
-    pub(crate) fn insert_debian(&mut self, mut record: DebianRecord) -> Result<(), DbError> {
-        if let Some(description) = record.description.take() {
-            let description_key = key(&record.package, &record.id);
-            self.debian_description
-                .insert(description_key.as_str(), description.as_str())
-                .map_err(|error| DbError::storage(self.path, error))?;
-        }
-        let value = to_json(&record);
+    /// Stores the entries of one source package in one release.
+    pub(crate) fn insert_debian_group(
+        &mut self,
+        release: &str,
+        package: &str,
+        group: &DebianGroup,
+    ) -> Result<(), DbError> {
+        let value = to_json(group);
         self.debian
-            .insert(
-                key(&record.release, &record.package).as_str(),
-                value.as_slice(),
-            )
+            .insert(key(release, package).as_str(), value.as_slice())
+            .map_err(|error| DbError::storage(self.path, error))?;
+        Ok(())
+    }
+
+    /// Stores the description of a CVE for a source package.
+    pub(crate) fn insert_debian_description(
+        &mut self,
+        package: &str,
+        id: &str,
+        description: &str,
+    ) -> Result<(), DbError> {
+        self.debian_description
+            .insert(key(package, id).as_str(), description)
             .map_err(|error| DbError::storage(self.path, error))?;
         Ok(())
     }
@@ -173,7 +214,7 @@ pub(crate) fn write_metadata(
 pub(crate) fn read_metadata(db: &redb::Database, path: &Path) -> Result<crate::Metadata, DbError> {
     let not_cordon = |reason: String| DbError::Open {
         path: path.display().to_string(),
-        reason: format!("{reason}; it is not a Cordon vulnerability database or it is damaged"),
+        reason: format!("{reason} (not a Cordon vulnerability database, or damaged)"),
     };
     let txn = db
         .begin_read()

@@ -602,3 +602,62 @@ fn zip_member(path: &Path, name: &str) -> Vec<u8> {
         .unwrap();
     bytes
 }
+
+#[test]
+fn zip_limits_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.db");
+    let npm = spec(SourceKind::Osv, "osv/npm/all.zip");
+
+    let few_entries = cordon_vulndb::Limits {
+        max_zip_entries: 5,
+        ..Default::default()
+    };
+    let error = Builder::new()
+        .source(npm.clone())
+        .limits(few_entries)
+        .build(&output)
+        .unwrap_err();
+    assert!(matches!(error, DbError::LimitExceeded { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("7 entries, more than the limit of 5"),
+        "{error}"
+    );
+
+    // Every npm record is larger than 1,000 bytes uncompressed.
+    let small_members = cordon_vulndb::Limits {
+        max_document_bytes: 1000,
+        ..Default::default()
+    };
+    let error = Builder::new()
+        .source(npm.clone())
+        .limits(small_members)
+        .build(&output)
+        .unwrap_err();
+    assert!(error.to_string().contains("zip member GHSA-"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("uncompressed size over 1000 bytes"),
+        "{error}"
+    );
+
+    let small_total = cordon_vulndb::Limits {
+        max_total_bytes: 10_000,
+        ..Default::default()
+    };
+    let error = Builder::new()
+        .source(npm)
+        .limits(small_total)
+        .build(&output)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("more than 10000 uncompressed bytes"),
+        "{error}"
+    );
+    assert!(!output.exists());
+}

@@ -15,8 +15,7 @@ use serde::Deserialize;
 
 use super::Import;
 use crate::input::read_limited;
-use crate::record::DebianRecord;
-use crate::store::Writer;
+use crate::store::{DebianEntry, DebianGroup, Writer};
 use crate::DbError;
 
 #[derive(Deserialize)]
@@ -174,39 +173,54 @@ impl<'de> Visitor<'de> for SourcePackage<'_, '_, '_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let state = self.0;
+        let mut releases: BTreeMap<String, Vec<DebianEntry>> = BTreeMap::new();
         while let Some(cve) = map.next_key::<String>()? {
             state.position.1 = cve;
             let entry: TrackerEntry = map.next_value()?;
-            if let Err(error) = store_entry(state, entry) {
+            if let Err(error) = collect_entry(state, entry, &mut releases) {
                 state.storage_error = Some(error);
                 return Err(serde::de::Error::custom("storage failed"));
             }
         }
         state.position.1.clear();
+
+        let package = &state.position.0;
+        let source = state.import.name.to_owned();
+        for (release, entries) in releases {
+            let group = DebianGroup {
+                source: source.clone(),
+                entries,
+            };
+            if let Err(error) = state.writer.insert_debian_group(&release, package, &group) {
+                state.storage_error = Some(error);
+                return Err(serde::de::Error::custom("storage failed"));
+            }
+        }
         Ok(())
     }
 }
 
-/// Writes one record per release of a CVE entry.
-fn store_entry(state: &mut State<'_, '_, '_>, entry: TrackerEntry) -> Result<(), DbError> {
-    let (source, cve) = &state.position;
-    let description = entry.description.filter(|text| !text.is_empty());
-    let mut description = description.as_deref();
+/// Stores the description of a CVE entry and adds one entry per release to `releases`.
+fn collect_entry(
+    state: &mut State<'_, '_, '_>,
+    entry: TrackerEntry,
+    releases: &mut BTreeMap<String, Vec<DebianEntry>>,
+) -> Result<(), DbError> {
+    let (package, cve) = &state.position;
+    if let Some(description) = entry.description.filter(|text| !text.is_empty()) {
+        state
+            .writer
+            .insert_debian_description(package, cve, &description)?;
+    }
     for (release, info) in entry.releases {
-        let record = DebianRecord {
+        releases.entry(release).or_default().push(DebianEntry {
             id: cve.clone(),
-            package: source.clone(),
-            release,
             status: info.status,
             fixed_version: info.fixed_version,
             urgency: info.urgency,
             nodsa: info.nodsa,
             nodsa_reason: info.nodsa_reason,
-            // The store keeps one description per source package and CVE.
-            description: description.take().map(str::to_owned),
-            source: state.import.name.to_owned(),
-        };
-        state.writer.insert_debian(record)?;
+        });
         state.import.records += 1;
     }
     Ok(())
