@@ -94,6 +94,8 @@ install_packages() {
 
 start_docker() {
   bash "$shared/ci/start-docker.sh"
+  # The sandbox's traced gVisor runtime needs its own daemon.json entry.
+  bash "$repo/crates/cordon-sandbox/tests/register-runsc-runtime.sh"
   docker info --format 'runtimes: {{range $name, $_ := .Runtimes}}{{$name}} {{end}}'
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod db;
 mod image;
 mod output;
+mod sandbox;
 mod sbom;
 mod scan;
 
@@ -39,6 +40,8 @@ enum Command {
     Sbom(sbom::SbomArgs),
     /// Build, update and inspect the local vulnerability database.
     Db(db::DbArgs),
+    /// Run an image in the isolated sandbox and judge its behaviour.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Progress lines for people, on standard error, separate from logs.
@@ -65,6 +68,7 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Scan(args) => scan::run(args, &progress),
         Command::Sbom(args) => sbom::run(args, &progress),
         Command::Db(args) => db::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(code) => code,
