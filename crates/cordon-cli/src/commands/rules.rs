@@ -65,7 +65,7 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
     let compiled = load_rules(&options).context("rule compilation failed")?;
 
     for error in &compiled.errors {
-        eprintln!("warning: skipped rule file {error}");
+        eprintln!("warning: invalid YARA rule left out: {error}");
     }
     let rule_count = compiled.rules.iter().len();
     let origin = if compiled.from_cache {
@@ -74,8 +74,8 @@ fn compile(args: CompileArgs) -> anyhow::Result<ExitCode> {
         "compiled"
     };
     println!(
-        "{rule_count} rules from {} files {origin} ({} files skipped), key {}",
-        compiled.source_count - compiled.errors.len(),
+        "{rule_count} rules from {} files {origin}, {} with errors, key {}",
+        compiled.source_count,
         compiled.errors.len(),
         compiled.key
     );
