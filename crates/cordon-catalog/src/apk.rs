@@ -49,20 +49,42 @@ impl ApkEntry {
 /// Bytes that are not valid UTF-8 are replaced with U+FFFD. Fails when a non-blank line
 /// does not have a one-character key followed by `:`.
 pub fn parse_installed(data: &[u8]) -> Result<Vec<ApkEntry>, ApkError> {
+    let (entries, errors) = parse_installed_lenient(data);
+    match errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(entries),
+    }
+}
+
+/// Parses an apk `installed` database like [`parse_installed`], but drops only the
+/// records that contain an invalid line and returns those errors beside the other
+/// records, so that one damaged record does not hide every package.
+pub fn parse_installed_lenient(data: &[u8]) -> (Vec<ApkEntry>, Vec<ApkError>) {
     let mut entries = Vec::new();
+    let mut errors = Vec::new();
     let mut current: Option<ApkEntry> = None;
+    let mut damaged = false;
 
     for (index, raw) in data.split(|&byte| byte == b'\n').enumerate() {
         let text = String::from_utf8_lossy(raw);
         let line = text.strip_suffix('\r').unwrap_or(&text);
         if line.trim().is_empty() {
-            entries.extend(current.take());
+            if !damaged {
+                entries.extend(current.take());
+            }
+            current = None;
+            damaged = false;
+            continue;
+        }
+        if damaged {
             continue;
         }
 
         let mut chars = line.chars();
         let (Some(key), Some(':')) = (chars.next(), chars.next()) else {
-            return Err(ApkError::InvalidLine { line: index + 1 });
+            errors.push(ApkError::InvalidLine { line: index + 1 });
+            damaged = true;
+            continue;
         };
         let value = chars.as_str().trim();
         let entry = current.get_or_insert_with(|| ApkEntry {
@@ -81,8 +103,10 @@ pub fn parse_installed(data: &[u8]) -> Result<Vec<ApkEntry>, ApkError> {
             *field = Some(value.to_string());
         }
     }
-    entries.extend(current);
-    Ok(entries)
+    if !damaged {
+        entries.extend(current);
+    }
+    (entries, errors)
 }
 
 /// Catalogs the apk database of the image.
@@ -99,17 +123,16 @@ pub(crate) fn catalog(context: &Context<'_>, warnings: &mut Vec<String>) -> Vec<
         ));
         return Vec::new();
     };
-    let entries = match parse_installed(content) {
-        Ok(entries) => entries,
-        Err(error) => {
-            warnings.push(format!("{path}: invalid apk database: {error}"));
-            return Vec::new();
-        }
-    };
+    let (entries, errors) = parse_installed_lenient(content);
+    for error in errors {
+        warnings.push(format!("{path}: skipped a damaged apk record: {error}"));
+    }
     let added_in = layer::added_in(context.rootfs, &path, |version| {
-        parse_installed(version)
-            .map(|entries| entries.iter().filter_map(ApkEntry::key).collect())
-            .unwrap_or_default()
+        parse_installed_lenient(version)
+            .0
+            .iter()
+            .filter_map(ApkEntry::key)
+            .collect()
     });
 
     let distro_qualifier = context.distro.and_then(|distro| {

@@ -54,8 +54,23 @@ impl Paragraph {
 /// Bytes that are not valid UTF-8 are replaced with U+FFFD, because old package
 /// databases may carry Latin-1 maintainer names. Lines starting with `#` are comments.
 pub fn parse_paragraphs(data: &[u8]) -> Result<Vec<Paragraph>, ControlError> {
+    let (paragraphs, errors) = parse_paragraphs_lenient(data);
+    match errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(paragraphs),
+    }
+}
+
+/// Parses control-format text like [`parse_paragraphs`], but drops only the paragraphs
+/// that contain a syntax error and keeps every other one.
+///
+/// One damaged stanza in a package database must not hide every other package from the
+/// scan, so catalogers use this form and report the errors as warnings.
+pub fn parse_paragraphs_lenient(data: &[u8]) -> (Vec<Paragraph>, Vec<ControlError>) {
     let mut paragraphs = Vec::new();
+    let mut errors = Vec::new();
     let mut current = Paragraph::default();
+    let mut damaged = false;
 
     for (index, raw) in data.split(|&byte| byte == b'\n').enumerate() {
         let line_number = index + 1;
@@ -64,19 +79,23 @@ pub fn parse_paragraphs(data: &[u8]) -> Result<Vec<Paragraph>, ControlError> {
 
         // A blank line (possibly with whitespace) ends the paragraph.
         if line.trim().is_empty() {
-            if !current.fields.is_empty() {
+            if !current.fields.is_empty() && !damaged {
                 paragraphs.push(std::mem::take(&mut current));
             }
+            current = Paragraph::default();
+            damaged = false;
             continue;
         }
-        if line.starts_with('#') {
+        if line.starts_with('#') || damaged {
             continue;
         }
 
         // Continuation of the previous field's value.
         if line.starts_with(' ') || line.starts_with('\t') {
             let Some((_, value)) = current.fields.last_mut() else {
-                return Err(ControlError::OrphanContinuation { line: line_number });
+                errors.push(ControlError::OrphanContinuation { line: line_number });
+                damaged = true;
+                continue;
             };
             let continued = &line[1..];
             value.push('\n');
@@ -87,12 +106,14 @@ pub fn parse_paragraphs(data: &[u8]) -> Result<Vec<Paragraph>, ControlError> {
             continue;
         }
 
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(ControlError::InvalidFieldLine { line: line_number });
+        let field = line
+            .split_once(':')
+            .filter(|(name, _)| !name.is_empty() && !name.contains(char::is_whitespace));
+        let Some((name, value)) = field else {
+            errors.push(ControlError::InvalidFieldLine { line: line_number });
+            damaged = true;
+            continue;
         };
-        if name.is_empty() || name.contains(char::is_whitespace) {
-            return Err(ControlError::InvalidFieldLine { line: line_number });
-        }
         if current.fields.is_empty() {
             current.line = line_number;
         }
@@ -100,10 +121,10 @@ pub fn parse_paragraphs(data: &[u8]) -> Result<Vec<Paragraph>, ControlError> {
             .fields
             .push((name.to_string(), value.trim().to_string()));
     }
-    if !current.fields.is_empty() {
+    if !current.fields.is_empty() && !damaged {
         paragraphs.push(current);
     }
-    Ok(paragraphs)
+    (paragraphs, errors)
 }
 
 #[cfg(test)]
@@ -141,6 +162,22 @@ mod tests {
     fn leading_continuation_is_rejected() {
         let error = parse_paragraphs(b" orphan\n").unwrap_err();
         assert_eq!(error, ControlError::OrphanContinuation { line: 1 });
+    }
+
+    #[test]
+    fn lenient_parse_drops_only_damaged_paragraph() {
+        let text = b"Package: a\nVersion: 1\n\nPackage: b\nthis line is broken\nVersion: 2\n\nPackage: c\nVersion: 3\n";
+        let (paragraphs, errors) = parse_paragraphs_lenient(text);
+        let names: Vec<_> = paragraphs.iter().filter_map(|p| p.get("Package")).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(errors, [ControlError::InvalidFieldLine { line: 5 }]);
+    }
+
+    #[test]
+    fn lenient_parse_recovers_after_orphan_continuation() {
+        let (paragraphs, errors) = parse_paragraphs_lenient(b" orphan\n\nPackage: a\n");
+        assert_eq!(paragraphs.len(), 1);
+        assert_eq!(errors, [ControlError::OrphanContinuation { line: 1 }]);
     }
 
     #[test]

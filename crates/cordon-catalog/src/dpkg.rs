@@ -66,6 +66,16 @@ pub fn parse_status(data: &[u8]) -> Result<Vec<DpkgEntry>, ControlError> {
     Ok(paragraphs.iter().map(entry_from_paragraph).collect())
 }
 
+/// Parses a dpkg status database, skipping only the stanzas that have a syntax error and
+/// returning those errors beside the entries of every other stanza.
+pub fn parse_status_lenient(data: &[u8]) -> (Vec<DpkgEntry>, Vec<ControlError>) {
+    let (paragraphs, errors) = control::parse_paragraphs_lenient(data);
+    (
+        paragraphs.iter().map(entry_from_paragraph).collect(),
+        errors,
+    )
+}
+
 fn entry_from_paragraph(paragraph: &control::Paragraph) -> DpkgEntry {
     let (source_name, source_version) = match paragraph.get_nonempty("Source") {
         Some(source) => {
@@ -143,26 +153,20 @@ fn catalog_status(context: &Context<'_>, warnings: &mut Vec<String>) -> Vec<Pack
         ));
         return Vec::new();
     };
-    let entries = match parse_status(content) {
-        Ok(entries) => entries,
-        Err(error) => {
-            warnings.push(format!("{path}: invalid dpkg status database: {error}"));
-            return Vec::new();
-        }
-    };
+    let (entries, errors) = parse_status_lenient(content);
+    for error in errors {
+        warnings.push(format!("{path}: skipped a damaged dpkg stanza: {error}"));
+    }
 
     // The layer that added each package: the first of its last unbroken run of status
     // file versions that list it at its current version.
     let added_in = layer::added_in(context.rootfs, &path, |version| {
-        parse_status(version)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter(|entry| entry.is_installed())
-                    .filter_map(DpkgEntry::key)
-                    .collect()
-            })
-            .unwrap_or_default()
+        parse_status_lenient(version)
+            .0
+            .iter()
+            .filter(|entry| entry.is_installed())
+            .filter_map(DpkgEntry::key)
+            .collect()
     });
 
     let mut packages = Vec::new();
@@ -192,13 +196,10 @@ fn catalog_status_d(context: &Context<'_>, warnings: &mut Vec<String>) -> Vec<Pa
             ));
             continue;
         };
-        let entries = match parse_status(content) {
-            Ok(entries) => entries,
-            Err(error) => {
-                warnings.push(format!("{path}: invalid dpkg control stanza: {error}"));
-                continue;
-            }
-        };
+        let (entries, errors) = parse_status_lenient(content);
+        for error in errors {
+            warnings.push(format!("{path}: skipped a damaged dpkg stanza: {error}"));
+        }
         for entry in entries.iter().filter(|entry| entry.is_installed()) {
             if let Some(package) = to_package(context, entry, path, node.layer, warnings) {
                 packages.push(package);

@@ -403,11 +403,17 @@ fn malformed_databases_become_warnings() {
     let mut fs = Rootfs::new();
     fs.insert(
         "var/lib/dpkg/status",
-        Node::file(0, b"Package: a\nthis is not a field\n".to_vec()),
+        Node::file(
+            0,
+            b"Package: a\nthis is not a field\n\nPackage: kept\nStatus: install ok installed\nVersion: 1\n".to_vec(),
+        ),
     );
     fs.insert(
         "lib/apk/db/installed",
-        Node::file(0, b"P:musl\n\x00\x01garbage\n".to_vec()),
+        Node::file(
+            0,
+            b"P:musl\n\x00\x01garbage\n\nP:zlib\nV:1.2.13-r0\n".to_vec(),
+        ),
     );
     fs.insert(
         "app/package-lock.json",
@@ -432,11 +438,12 @@ fn malformed_databases_become_warnings() {
         .iter()
         .map(|package| package.name.as_str())
         .collect();
-    assert_eq!(names, ["fine"]);
+    // A damaged stanza or record hides only itself, not the rest of its database.
+    assert_eq!(names, ["kept", "zlib", "fine"]);
 
     let expected_prefixes = [
-        "var/lib/dpkg/status: invalid dpkg status database: line 2",
-        "lib/apk/db/installed: invalid apk database: line 2",
+        "var/lib/dpkg/status: skipped a damaged dpkg stanza: line 2",
+        "lib/apk/db/installed: skipped a damaged apk record: line 2",
         "app/package-lock.json: invalid npm lockfile",
         "app/node_modules/x/package.json: invalid npm package manifest: missing \"version\" field",
         "site-packages/broken-1.0.dist-info/METADATA: invalid Python metadata: missing Name header",
