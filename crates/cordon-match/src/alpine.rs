@@ -39,6 +39,14 @@ pub(crate) fn match_alpine(
         return Ok(());
     };
 
+    if !db.has_alpine_branch(&branch)? {
+        result.warnings.push(format!(
+            "{} apk packages were not matched: the database has no Alpine secdb data for branch {branch}",
+            packages.len()
+        ));
+        return Ok(());
+    }
+
     let mut by_origin: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
     for package in packages {
         by_origin

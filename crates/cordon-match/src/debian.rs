@@ -55,6 +55,14 @@ pub(crate) fn match_debian(
         return Ok(());
     };
 
+    if !db.has_debian_release(&release)? {
+        result.warnings.push(format!(
+            "{} dpkg packages were not matched: the database has no Debian Security Tracker data for {release}",
+            packages.len()
+        ));
+        return Ok(());
+    }
+
     let mut by_source: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
     for package in packages {
         by_source

@@ -64,9 +64,23 @@ pub fn match_packages(
         alpine::match_alpine(db, &resolver, distro, &alpine, &mut result)?;
     }
 
-    let language = packages
+    let language: Vec<&Package> = packages
         .iter()
-        .filter(|p| !matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk));
+        .filter(|p| !matches!(p.ecosystem, Ecosystem::Deb | Ecosystem::Apk))
+        .collect();
+    let mut ecosystems: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for package in &language {
+        *ecosystems.entry(package.ecosystem).or_default() += 1;
+    }
+    for (ecosystem, count) in ecosystems {
+        if !db.has_osv_ecosystem(ecosystem.osv_name())? {
+            result.warnings.push(format!(
+                "{count} {} packages were not matched: the database has no OSV records for {}",
+                ecosystem.purl_type(),
+                ecosystem.osv_name()
+            ));
+        }
+    }
     for package in language {
         osv::match_osv(db, &resolver, package, &mut result)?;
     }

@@ -301,3 +301,60 @@ fn non_debian_dpkg_packages_warn() {
         result.warnings
     );
 }
+
+#[test]
+fn missing_advisory_data_warns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tracker = dir.path().join("tracker.json");
+    let document = json!({"glibc": {"CVE-2020-0001": {"releases": {"bookworm": {"status": "open", "urgency": "low"}}}}});
+    fs::write(&tracker, document.to_string()).expect("write tracker");
+    let secdb = write_secdb(
+        dir.path(),
+        "3.11",
+        json!([{"pkg": {"name": "jq", "secfixes": {"1.6-r1": ["CVE-2099-0002"]}}}]),
+    );
+    let db = database(
+        dir.path(),
+        &[
+            (SourceKind::DebianTracker, &tracker),
+            (SourceKind::AlpineSecdb, &secdb),
+        ],
+    );
+
+    let libc = package(Ecosystem::Deb, "libc6", "2.31-13", Some("glibc"));
+    let bullseye = Distro {
+        id: "debian".into(),
+        version_id: Some("11".into()),
+        ..Distro::default()
+    };
+    let result = match_packages(&db, Some(&bullseye), &[libc]).expect("runs");
+    assert!(result.findings.is_empty());
+    assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+    assert!(
+        result.warnings[0].contains("no Debian Security Tracker data for bullseye"),
+        "{:?}",
+        result.warnings
+    );
+
+    let jq = package(Ecosystem::Apk, "jq", "1.6-r0", None);
+    let result =
+        match_packages(&db, Some(&alpine("3.20.1")), std::slice::from_ref(&jq)).expect("runs");
+    assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+    assert!(
+        result.warnings[0].contains("branch 3.20"),
+        "{:?}",
+        result.warnings
+    );
+    let result = match_packages(&db, Some(&alpine("3.11.6")), &[jq]).expect("runs");
+    assert!(result.warnings.is_empty(), "{:?}", result.warnings);
+    assert_eq!(ids(&result.findings), ["CVE-2099-0002"]);
+
+    let lodash = package(Ecosystem::Npm, "lodash", "4.17.4", None);
+    let result = match_packages(&db, None, &[lodash]).expect("runs");
+    assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+    assert!(
+        result.warnings[0].contains("no OSV records for npm"),
+        "{:?}",
+        result.warnings
+    );
+}

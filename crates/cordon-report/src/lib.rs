@@ -14,8 +14,8 @@ mod table;
 use std::io::{self, Write};
 
 pub use model::{
-    DatabaseSummary, ImageSummary, LayerSummary, SbomReport, ScanReport, ScanSettings,
-    SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+    DatabaseSummary, ImageSummary, LayerSummary, MalwareScanInfo, SbomReport, ScanReport,
+    ScanSettings, SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
 };
 
 /// Output format of `cordon scan` and `cordon sbom`.

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use cordon_model::{Distro, Finding, Package, Severity};
+use cordon_model::{
+    Distro, Finding, MalwareEngine, MalwareFinding, MalwareWarning, Package, Severity,
+};
 use cordon_policy::GateResult;
 use serde::{Deserialize, Serialize};
 
@@ -115,26 +117,54 @@ pub struct DatabaseSummary {
 pub struct Summary {
     /// Packages cataloged.
     pub packages: usize,
-    /// Findings reported.
+    /// Vulnerability findings reported.
     pub findings: usize,
-    /// Findings per severity, every level present (zero when none).
+    /// Vulnerability findings per severity, every level present (zero when none).
     pub by_severity: BTreeMap<Severity, usize>,
+    /// Malware findings reported.
+    #[serde(default)]
+    pub malware: usize,
+    /// Malware findings per severity, every level present (zero when none).
+    #[serde(default)]
+    pub malware_by_severity: BTreeMap<Severity, usize>,
 }
 
 impl Summary {
-    /// Counts `findings` per severity.
-    pub fn new(packages: usize, findings: &[Finding]) -> Summary {
-        let mut by_severity: BTreeMap<Severity, usize> =
-            Severity::ALL.iter().map(|level| (*level, 0)).collect();
+    /// Counts vulnerability and malware findings per severity.
+    pub fn new(packages: usize, findings: &[Finding], malware: &[MalwareFinding]) -> Summary {
+        let zeroes = || -> BTreeMap<Severity, usize> {
+            Severity::ALL.iter().map(|level| (*level, 0)).collect()
+        };
+        let mut by_severity = zeroes();
         for finding in findings {
             *by_severity.entry(finding.severity).or_default() += 1;
+        }
+        let mut malware_by_severity = zeroes();
+        for finding in malware {
+            *malware_by_severity.entry(finding.severity).or_default() += 1;
         }
         Summary {
             packages,
             findings: findings.len(),
             by_severity,
+            malware: malware.len(),
+            malware_by_severity,
         }
     }
+}
+
+/// What the malware scanner covered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalwareScanInfo {
+    /// Regular files scanned, counting every layer's version and every archive member.
+    pub files_scanned: u64,
+    /// Bytes passed to the engines, counting archive members after decompression.
+    pub bytes_scanned: u64,
+    /// Engines that took part (`yara`, `hash`, `clamav`, `virustotal`).
+    pub engines: Vec<MalwareEngine>,
+    /// Everything that limited the scan: skipped or truncated files, archive limits,
+    /// engine errors, rule files that failed to compile.
+    pub warnings: Vec<MalwareWarning>,
 }
 
 /// Result of `cordon scan`.
@@ -160,6 +190,12 @@ pub struct ScanReport {
     pub gate: GateResult,
     /// Vulnerability findings, most severe first.
     pub findings: Vec<Finding>,
+    /// Malware findings, most severe first; empty when the malware scanner did not run.
+    #[serde(default)]
+    pub malware: Vec<MalwareFinding>,
+    /// Coverage of the malware scan; `None` when it did not run.
+    #[serde(default)]
+    pub malware_scan: Option<MalwareScanInfo>,
     /// Packages cataloged.
     pub packages: Vec<Package>,
     /// Non-fatal problems met while reading, cataloging and matching.

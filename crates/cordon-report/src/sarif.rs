@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use cordon_model::{Finding, Severity};
+use cordon_model::{Finding, MalwareFinding, Severity};
 use serde_json::{json, Value};
 
 use crate::ScanReport;
@@ -14,15 +14,23 @@ use crate::ScanReport;
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub(crate) fn scan_to_sarif(report: &ScanReport) -> Value {
-    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     for finding in &report.findings {
         rules
-            .entry(finding.id.as_str())
+            .entry(finding.id.clone())
             .or_insert_with(|| rule(finding));
     }
-    let rule_index: BTreeMap<&str, usize> =
-        rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
-    let results: Vec<Value> = report
+    for finding in &report.malware {
+        rules
+            .entry(malware_rule_id(finding))
+            .or_insert_with(|| malware_rule(finding));
+    }
+    let rule_index: BTreeMap<String, usize> = rules
+        .keys()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), i))
+        .collect();
+    let mut results: Vec<Value> = report
         .findings
         .iter()
         .map(|finding| {
@@ -33,6 +41,13 @@ pub(crate) fn scan_to_sarif(report: &ScanReport) -> Value {
             )
         })
         .collect();
+    results.extend(report.malware.iter().map(|finding| {
+        let index = rule_index
+            .get(&malware_rule_id(finding))
+            .copied()
+            .unwrap_or(0);
+        malware_result(finding, index)
+    }));
 
     json!({
         "$schema": SCHEMA,
@@ -111,6 +126,83 @@ fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
 ///
 /// Every byte outside the unreserved set and the sub-delimiters is encoded, and so is
 /// `:`, because a colon in the first segment would turn the path into a URI scheme.
+/// Returns the SARIF rule id of a malware finding: `malware/<engine>/<rule>`, which cannot
+/// collide with an advisory id.
+fn malware_rule_id(finding: &MalwareFinding) -> String {
+    format!("malware/{}/{}", finding.engine, finding.rule_id)
+}
+
+fn malware_rule(finding: &MalwareFinding) -> Value {
+    let mut tags = vec![
+        "malware".to_string(),
+        "security".to_string(),
+        finding.severity.as_str().to_string(),
+    ];
+    if let Some(attack) = &finding.attack_id {
+        tags.push(format!("attack/{attack}"));
+    }
+    let mut rule = json!({
+        "id": malware_rule_id(finding),
+        "name": finding.rule_id,
+        "shortDescription": { "text": finding.description },
+        "fullDescription": { "text": format!("{} ({} rule {} in {})", finding.description, finding.engine, finding.rule_id, finding.namespace) },
+        "help": { "text": finding.description },
+        "properties": {
+            "security-severity": band_midpoint(finding.severity),
+            "tags": tags,
+        }
+    });
+    if let Some(reference) = finding
+        .reference
+        .as_deref()
+        .filter(|r| r.starts_with("http"))
+    {
+        rule["helpUri"] = json!(reference);
+    }
+    rule
+}
+
+fn malware_result(finding: &MalwareFinding, rule_index: usize) -> Value {
+    let location = match &finding.archive_member {
+        Some(member) => format!("{}!{member}", finding.path),
+        None => finding.path.clone(),
+    };
+    let layer = finding
+        .layer
+        .as_ref()
+        .map_or(String::new(), |layer| format!(" in layer {}", layer.index));
+    let hidden = if finding.hidden_in_final_image {
+        ", hidden in the final image"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{} {}: {} at /{location}{layer}{hidden} (sha256 {})",
+        finding.severity, finding.rule_id, finding.description, finding.sha256
+    );
+    json!({
+        "ruleId": malware_rule_id(finding),
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": { "text": text },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": artifact_uri(&finding.path) },
+                "region": { "startLine": 1 }
+            }
+        }],
+        "partialFingerprints": {
+            "cordonMalware/v1": format!(
+                "{}:{}:{}:{}",
+                malware_rule_id(finding),
+                location,
+                finding.layer.as_ref().map_or(0, |layer| layer.index),
+                finding.sha256
+            )
+        }
+    })
+}
+
 fn artifact_uri(path: &str) -> String {
     let mut uri = String::with_capacity(path.len());
     for byte in path.bytes() {
@@ -142,7 +234,12 @@ fn security_severity(finding: &Finding) -> String {
     {
         return format!("{score:.1}");
     }
-    let score = match finding.severity {
+    band_midpoint(finding.severity)
+}
+
+/// Returns a score inside the CVSS band of `severity`, as SARIF text.
+fn band_midpoint(severity: Severity) -> String {
+    let score = match severity {
         Severity::Defcon1 => 10.0,
         Severity::Critical => 9.5,
         Severity::High => 8.0,

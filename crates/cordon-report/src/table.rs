@@ -77,12 +77,77 @@ pub(crate) fn write_scan_table(
         writeln!(out, "{table}")?;
     }
 
+    write_malware_section(report, out, color)?;
+
     for warning in &report.warnings {
         writeln!(out, "warning: {warning}")?;
     }
     writeln!(out)?;
     let verdict = if report.gate.passed { "PASS" } else { "FAIL" };
     writeln!(out, "Gate: {verdict} ({})", report.gate.reason)
+}
+
+/// Writes the malware counts, findings and scan warnings, when the malware scanner ran.
+fn write_malware_section(report: &ScanReport, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let Some(scan) = &report.malware_scan else {
+        return Ok(());
+    };
+    writeln!(out)?;
+    let engines: Vec<&str> = scan.engines.iter().map(|engine| engine.as_str()).collect();
+    writeln!(
+        out,
+        "Malware: {} finding(s) in {} files ({:.1} MB) scanned with {}",
+        report.malware.len(),
+        scan.files_scanned,
+        scan.bytes_scanned as f64 / 1e6,
+        engines.join(", ")
+    )?;
+    if !report.malware.is_empty() {
+        let mut table = Table::new();
+        table
+            .load_preset(TABLE_STYLE)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header([
+                "SEVERITY",
+                "RULE",
+                "ENGINE",
+                "PATH",
+                "LAYER",
+                "IN FINAL IMAGE",
+            ]);
+        for finding in &report.malware {
+            let path = match &finding.archive_member {
+                Some(member) => format!("/{}!{member}", finding.path),
+                None => format!("/{}", finding.path),
+            };
+            let visible = if finding.hidden_in_final_image {
+                "no (hidden)"
+            } else {
+                "yes"
+            };
+            table.add_row([
+                paint(finding.severity, finding.severity.as_str(), color),
+                finding.rule_id.clone(),
+                finding.engine.to_string(),
+                path,
+                finding
+                    .layer
+                    .as_ref()
+                    .map(|layer| layer.index.to_string())
+                    .unwrap_or_default(),
+                visible.to_string(),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    for warning in &scan.warnings {
+        writeln!(
+            out,
+            "malware warning: [{}] {}",
+            warning.kind, warning.message
+        )?;
+    }
+    Ok(())
 }
 
 pub(crate) fn write_package_table(report: &SbomReport, out: &mut dyn Write) -> io::Result<()> {

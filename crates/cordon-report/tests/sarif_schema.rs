@@ -138,8 +138,25 @@ fn rule_per_distinct_advisory() {
         .iter()
         .map(|finding| finding.id.as_str())
         .collect();
-    assert_eq!(rules(&sarif).len(), advisories.len());
-    assert_eq!(results(&sarif).len(), report.findings.len());
+    let malware_rules: BTreeSet<(String, &str)> = report
+        .malware
+        .iter()
+        .map(|finding| (finding.engine.to_string(), finding.rule_id.as_str()))
+        .collect();
+    assert_eq!(rules(&sarif).len(), advisories.len() + malware_rules.len());
+    assert_eq!(
+        results(&sarif).len(),
+        report.findings.len() + report.malware.len()
+    );
+    let malware_results = results(&sarif)
+        .iter()
+        .filter(|result| {
+            result["ruleId"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("malware/"))
+        })
+        .count();
+    assert_eq!(malware_results, report.malware.len());
 }
 
 #[test]

@@ -234,6 +234,45 @@ impl Database {
         self.decode(value.value()).map(Some)
     }
 
+    /// Tells whether the database holds Debian tracker entries for `release` at all, so
+    /// that a scan can warn instead of silently finding nothing.
+    pub fn has_debian_release(&self, release: &str) -> Result<bool, DbError> {
+        self.has_key_prefix(store::DEBIAN, release)
+    }
+
+    /// Tells whether the database holds Alpine secdb entries for `branch` (`3.11`).
+    pub fn has_alpine_branch(&self, branch: &str) -> Result<bool, DbError> {
+        self.has_key_prefix(store::ALPINE, branch.strip_prefix('v').unwrap_or(branch))
+    }
+
+    /// Tells whether the database holds OSV records for `ecosystem`, spelled as OSV
+    /// spells it (`PyPI`, `npm`).
+    pub fn has_osv_ecosystem(&self, ecosystem: &str) -> Result<bool, DbError> {
+        self.has_key_prefix(store::OSV, ecosystem)
+    }
+
+    /// Tells whether `table` has a key that starts with `first` followed by the key
+    /// separator.
+    fn has_key_prefix(
+        &self,
+        table: redb::MultimapTableDefinition<&str, &[u8]>,
+        first: &str,
+    ) -> Result<bool, DbError> {
+        let txn = self.db.begin_read().map_err(|error| self.storage(error))?;
+        let table = match txn.open_multimap_table(table) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+            Err(error) => return Err(self.storage(error)),
+        };
+        // Keys are `first\0second`, so every key of `first` sorts in [`first\0`, `first\x01`).
+        let start = format!("{first}\0");
+        let end = format!("{first}\u{1}");
+        let mut range = table
+            .range::<&str>(start.as_str()..end.as_str())
+            .map_err(|error| self.storage(error))?;
+        Ok(range.next().is_some())
+    }
+
     fn multimap_get<T: DeserializeOwned>(
         &self,
         table: redb::MultimapTableDefinition<&str, &[u8]>,

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use cordon_catalog::Catalog;
-use cordon_image::{Image, ImageInfo, ImageSource, Limits, OpenOptions, Platform, ReadOptions};
+use cordon_image::{
+    Image, ImageInfo, ImageSource, Limits, OpenOptions, Platform, ReadOptions, Rootfs,
+};
 use cordon_model::LayerRef;
 use cordon_report::{ImageSummary, LayerSummary};
 
@@ -47,18 +49,39 @@ pub(crate) struct Inventory {
     pub info: ImageInfo,
     pub catalog: Catalog,
     pub warnings: Vec<String>,
+    /// The opened image, for scanners that read every layer again.
+    pub image: Image,
+    /// The merged view, with contents kept only for package databases.
+    pub rootfs: Rootfs,
+    /// The image's layers, or one layer with an empty diff_id for a root filesystem.
+    pub layers: Vec<LayerRef>,
 }
 
 impl ImageArgs {
     /// Returns the image source the arguments name.
     pub(crate) fn source(&self) -> anyhow::Result<ImageSource> {
-        self.image
+        let source = self
+            .image
             .parse::<ImageSource>()
-            .with_context(|| format!("invalid image reference `{}`", self.image))
+            .with_context(|| format!("invalid image reference `{}`", self.image))?;
+        if !source.path.exists() {
+            anyhow::bail!(
+                "image `{}` not found: `{}` is not a file or directory. Cordon reads docker-archive, \
+                 OCI layout, OCI archive and root filesystem images; save a registry or Docker \
+                 image first, for example `docker save -o app.tar IMAGE` or \
+                 `skopeo copy docker://IMAGE oci-archive:app.tar`",
+                self.image,
+                source.path.display()
+            );
+        }
+        Ok(source)
     }
 
     fn open_options(&self) -> anyhow::Result<OpenOptions> {
         let platform = match &self.platform {
+            Some(text) if text.split('/').filter(|part| !part.is_empty()).count() < 2 => {
+                anyhow::bail!("invalid --platform `{text}`: expected OS/ARCH[/VARIANT], for example linux/arm64")
+            }
             Some(text) => Some(
                 text.parse::<Platform>()
                     .with_context(|| format!("invalid --platform `{text}`"))?,
@@ -104,12 +127,46 @@ impl ImageArgs {
 
         let mut warnings: Vec<String> = image_warnings.iter().map(ToString::to_string).collect();
         warnings.extend(catalog.warnings.iter().cloned());
+        warnings.extend(coverage_warnings(&rootfs, &catalog));
         Ok(Inventory {
             info,
             catalog,
             warnings,
+            image,
+            rootfs,
+            layers,
         })
     }
+}
+
+/// Warns about content the catalogers cannot see, so that an empty result is not read as
+/// a clean one.
+fn coverage_warnings(rootfs: &Rootfs, catalog: &Catalog) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let java_archives = rootfs
+        .iter()
+        .filter(|(path, node)| {
+            node.kind == cordon_image::NodeKind::File
+                && [".jar", ".war", ".ear"]
+                    .iter()
+                    .any(|suffix| path.ends_with(suffix))
+        })
+        .count();
+    if java_archives > 0 {
+        warnings.push(format!(
+            "{java_archives} Java archives (.jar, .war, .ear) were not cataloged: Cordon does not read Java packages yet, so Maven advisories cannot match them"
+        ));
+    }
+    if catalog.packages.is_empty() {
+        let os = match &catalog.distro {
+            Some(distro) => format!("OS `{}`", distro.id),
+            None => "no OS release file".to_string(),
+        };
+        warnings.push(format!(
+            "no packages found ({os}); Cordon catalogs dpkg, apk, Python and npm packages, not Go or other binaries"
+        ));
+    }
+    warnings
 }
 
 /// Summarises image metadata for reports.

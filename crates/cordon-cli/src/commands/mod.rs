@@ -5,7 +5,9 @@
 
 pub(crate) mod db;
 mod image;
+mod malware;
 mod output;
+pub(crate) mod rules;
 mod sandbox;
 mod sbom;
 mod scan;
@@ -42,6 +44,8 @@ enum Command {
     Db(db::DbArgs),
     /// Run an image in the isolated sandbox and judge its behaviour.
     Sandbox(sandbox::SandboxArgs),
+    /// Compile and check the malware-scanning YARA rules.
+    Rules(rules::RulesArgs),
 }
 
 /// Progress lines for people, on standard error, separate from logs.
@@ -69,15 +73,45 @@ pub(crate) fn run(cli: Cli) -> ExitCode {
         Command::Sbom(args) => sbom::run(args, &progress),
         Command::Db(args) => db::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Rules(args) => rules::run(args),
     };
     match result {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line_message(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// Joins an error chain into one printable line.
+///
+/// A cause whose text the message already contains is left out, because many library
+/// errors repeat their source in their own message. Control characters (from hostile
+/// archive member names or binary garbage quoted in an error) are escaped so that the
+/// message stays on one line and cannot drive the terminal.
+fn one_line_message(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    let mut line = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() || c == char::REPLACEMENT_CHARACTER {
+            line.extend(c.escape_unicode());
+        } else {
+            line.push(c);
+        }
+    }
+    line
 }
 
 fn init_logging(verbose: u8) {
@@ -104,4 +138,39 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn repeated_cause_printed_once() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "No such file or directory (os error 2)",
+        );
+        let error = anyhow::Error::new(io)
+            .context("cannot open `x.tar`: No such file or directory (os error 2)");
+        assert_eq!(
+            one_line_message(&error),
+            "cannot open `x.tar`: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let error = anyhow::anyhow!("corrupt archive: bad field \u{1b}[31m\nnext\u{fffd}");
+        let message = one_line_message(&error);
+        assert!(!message.contains('\n'), "{message}");
+        assert!(!message.contains('\u{1b}'), "{message}");
+        assert!(message.contains("\\u{1b}"), "{message}");
+    }
 }

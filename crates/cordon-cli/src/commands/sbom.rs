@@ -29,6 +29,11 @@ pub(crate) struct SbomArgs {
 
 /// Runs `cordon sbom`.
 pub(crate) fn run(args: SbomArgs, progress: &Progress) -> anyhow::Result<ExitCode> {
+    if args.format == FormatArg::Sarif {
+        anyhow::bail!(
+            "--format sarif is for scan findings, not an SBOM: use cyclonedx-json, json or table"
+        );
+    }
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
     progress.status(&format!(

@@ -10,12 +10,13 @@ use clap::{Args, ValueEnum};
 use cordon_model::Severity;
 use cordon_policy::ThresholdGate;
 use cordon_report::{
-    DatabaseSummary, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo,
+    DatabaseSummary, MalwareScanInfo, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo,
     REPORT_SCHEMA_VERSION,
 };
 use cordon_vulndb::Database;
 
 use super::image::{image_summary, now_rfc3339, open_output, ImageArgs};
+use super::malware;
 use super::output::{ColorArg, FormatArg};
 use super::Progress;
 
@@ -51,9 +52,13 @@ pub(crate) struct ScanArgs {
     #[arg(long)]
     ignore_unfixed: bool,
 
-    /// Scanners to run, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Scanner::Vuln])]
+    /// Scanners to run, comma-separated: `vuln` (package vulnerabilities) and `malware`
+    /// (every file of every layer against YARA rules and hash lists).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Scanner::Vuln, Scanner::Malware])]
     scanners: Vec<Scanner>,
+
+    #[command(flatten)]
+    malware: malware::MalwareArgs,
 
     /// When to colour the table.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -65,24 +70,43 @@ pub(crate) struct ScanArgs {
 pub(crate) enum Scanner {
     /// Package vulnerabilities.
     Vuln,
+    /// Malware in every file of every layer.
+    Malware,
 }
 
 impl Scanner {
     fn name(self) -> &'static str {
         match self {
             Scanner::Vuln => "vuln",
+            Scanner::Malware => "malware",
         }
     }
 }
 
 /// Runs `cordon scan`.
 pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCode> {
+    let run_vuln = args.scanners.contains(&Scanner::Vuln);
+    let run_malware = args.scanners.contains(&Scanner::Malware);
+
+    // Open the database and compile the rules first, so that a missing database or a bad
+    // rule file fails before the image is read.
     let db_path = match &args.db {
-        Some(path) => path.clone(),
-        None => cordon_vulndb::default_db_path()
-            .context("no default database location: pass --db PATH or set CORDON_DB")?,
+        Some(path) => Some(path.clone()),
+        None => cordon_vulndb::default_db_path(),
     };
-    let database = open_database(&db_path)?;
+    let database = if run_vuln {
+        let path = db_path
+            .as_deref()
+            .context("no default database location: pass --db PATH or set CORDON_DB")?;
+        Some(open_database(path)?)
+    } else {
+        None
+    };
+    let scanner = if run_malware {
+        Some(args.malware.scanner()?)
+    } else {
+        None
+    };
 
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
@@ -91,24 +115,57 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
         inventory.catalog.packages.len()
     ));
 
-    let matched = cordon_match::match_packages(
-        &database,
-        inventory.catalog.distro.as_ref(),
-        &inventory.catalog.packages,
-    )?;
-    let mut findings = matched.findings;
-    if args.ignore_unfixed {
-        cordon_match::drop_unfixed(&mut findings);
+    let mut warnings = inventory.warnings.clone();
+    let mut findings = Vec::new();
+    if let Some(database) = &database {
+        let matched = cordon_match::match_packages(
+            database,
+            inventory.catalog.distro.as_ref(),
+            &inventory.catalog.packages,
+        )?;
+        findings = matched.findings;
+        warnings.extend(matched.warnings);
+        if args.ignore_unfixed {
+            cordon_match::drop_unfixed(&mut findings);
+        }
     }
 
+    let mut malware = Vec::new();
+    let mut malware_scan = None;
+    if let Some(scanner) = &scanner {
+        progress.status("scanning every layer for malware");
+        let mut result = malware::scan_image(
+            scanner,
+            &inventory.image,
+            &inventory.rootfs,
+            &inventory.layers,
+        )?;
+        result.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        malware = result.findings;
+        malware_scan = Some(MalwareScanInfo {
+            files_scanned: result.files_scanned,
+            bytes_scanned: result.bytes_scanned,
+            engines: result.engines,
+            warnings: result.warnings,
+        });
+    }
+
+    // Vulnerabilities and malware count together against the threshold, so a malware
+    // finding at or above --fail-on fails the scan under the default High, 1.
     let gate = ThresholdGate {
         fail_on: args.fail_on,
         max_count: usize::try_from(args.max_count).unwrap_or(usize::MAX),
     };
-    let gate_result = gate.evaluate(findings.iter().map(|finding| finding.severity));
+    let severities = findings
+        .iter()
+        .map(|finding| finding.severity)
+        .chain(malware.iter().map(|finding| finding.severity));
+    let gate_result = gate.evaluate(severities);
 
-    let mut warnings = inventory.warnings;
-    warnings.extend(matched.warnings);
     let report = ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -125,12 +182,16 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
                 .map(|scanner| scanner.name().to_string())
                 .collect(),
             platform: args.image.platform.clone(),
-            db_path: db_path.display().to_string(),
+            db_path: db_path
+                .map(|path| path.display().to_string())
+                .unwrap_or_default(),
         },
-        database: Some(database_summary(&database)),
-        summary: Summary::new(inventory.catalog.packages.len(), &findings),
+        database: database.as_ref().map(database_summary),
+        summary: Summary::new(inventory.catalog.packages.len(), &findings, &malware),
         gate: gate_result,
         findings,
+        malware,
+        malware_scan,
         packages: inventory.catalog.packages,
         warnings,
     };

@@ -31,6 +31,11 @@ pub fn vulndata(relative: &str) -> PathBuf {
 pub fn cordon() -> Command {
     let mut command = Command::cargo_bin("cordon").expect("cordon binary is built");
     command.arg("--quiet");
+    // Compiled malware rules are cached; keep the cache out of the user's home directory.
+    command.env(
+        "CORDON_RULES_CACHE",
+        std::env::temp_dir().join("cordon-test-rules"),
+    );
     command
 }
 

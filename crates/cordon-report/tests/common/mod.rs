@@ -9,12 +9,13 @@
 use std::path::{Path, PathBuf};
 
 use cordon_model::{
-    Distro, Ecosystem, Finding, FindingStatus, LayerRef, Package, Severity, SeverityRating,
+    Distro, Ecosystem, Finding, FindingStatus, LayerRef, MalwareEngine, MalwareFinding, Package,
+    Severity, SeverityRating, StringMatch,
 };
 use cordon_policy::ThresholdGate;
 use cordon_report::{
-    write_sbom, write_scan, DatabaseSummary, Format, ImageSummary, LayerSummary, SbomReport,
-    ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+    write_sbom, write_scan, DatabaseSummary, Format, ImageSummary, LayerSummary, MalwareScanInfo,
+    SbomReport, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
 };
 use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
@@ -522,7 +523,17 @@ fn scan_report(
     packages: Vec<Package>,
     findings: Vec<Finding>,
 ) -> ScanReport {
-    let gate = ThresholdGate::default().evaluate(findings.iter().map(|finding| finding.severity));
+    let malware = if findings.is_empty() {
+        Vec::new()
+    } else {
+        sample_malware()
+    };
+    let gate = ThresholdGate::default().evaluate(
+        findings
+            .iter()
+            .map(|finding| finding.severity)
+            .chain(malware.iter().map(|finding| finding.severity)),
+    );
     ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo::current(),
@@ -540,14 +551,68 @@ fn scan_report(
                 records: 7,
             }],
         }),
-        summary: Summary::new(packages.len(), &findings),
+        summary: Summary::new(packages.len(), &findings, &malware),
         gate,
         findings,
+        malware_scan: Some(MalwareScanInfo {
+            files_scanned: 120,
+            bytes_scanned: 4_000_000,
+            engines: vec![MalwareEngine::Yara, MalwareEngine::Hash],
+            warnings: Vec::new(),
+        }),
+        malware,
         packages,
         warnings: vec![
             "app/package-lock.json: lockfileVersion 1 read without dev flags".to_string(),
         ],
     }
+}
+
+/// Malware findings: a YARA match inside a zip member with an ATT&CK id and a web
+/// reference, and a hash-list match of a file a later layer deleted, at a path with a space.
+pub fn sample_malware() -> Vec<MalwareFinding> {
+    vec![
+        MalwareFinding {
+            rule_id: "CORDON-EICAR-001".to_string(),
+            namespace: "cordon.eicar".to_string(),
+            engine: MalwareEngine::Yara,
+            severity: Severity::High,
+            description: "EICAR antivirus test file".to_string(),
+            attack_id: None,
+            reference: Some("https://www.eicar.org/download-anti-malware-testfile/".to_string()),
+            path: "samples/zipped/eicar_com.zip".to_string(),
+            layer: Some(LayerRef {
+                index: 2,
+                diff_id: format!("sha256:{}", "c".repeat(64)),
+            }),
+            hidden_in_final_image: false,
+            sha256: "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f".to_string(),
+            archive_member: Some("eicar.com".to_string()),
+            matches: vec![StringMatch {
+                identifier: "$head".to_string(),
+                offset: 0,
+                length: 30,
+            }],
+        },
+        MalwareFinding {
+            rule_id: "known-miner".to_string(),
+            namespace: "bad-hashes.txt".to_string(),
+            engine: MalwareEngine::Hash,
+            severity: Severity::Critical,
+            description: "SHA-256 listed in bad-hashes.txt".to_string(),
+            attack_id: Some("T1496".to_string()),
+            reference: None,
+            path: "opt/Acme Tools/xmrig".to_string(),
+            layer: Some(LayerRef {
+                index: 0,
+                diff_id: format!("sha256:{}", "d".repeat(64)),
+            }),
+            hidden_in_final_image: true,
+            sha256: "e".repeat(64),
+            archive_member: None,
+            matches: Vec::new(),
+        },
+    ]
 }
 
 /// A scan of a multi-ecosystem image with findings of every severity.
