@@ -113,3 +113,20 @@ fn db_status_missing_database_exits_2() {
         .code(2)
         .stderr(contains("/nonexistent/cordon.db"));
 }
+
+#[test]
+fn db_build_wrong_kind_for_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let tracker = vulndata().join("debian-derived/debian-tracker-derived.json");
+    cordon()
+        .args(["db", "build", "--source"])
+        .arg(format!("osv={}", tracker.display()))
+        .arg("--output")
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(contains("none of its"))
+        .stderr(contains("debian-tracker-derived.json"));
+    assert!(!db.exists(), "a failed build leaves no database");
+}

@@ -282,6 +282,20 @@ fn import_source(
     txn.commit()
         .map_err(|error| DbError::storage(db_path, error))?;
 
+    // A source whose every record was malformed is almost always the wrong KIND or the
+    // wrong file; an empty database built from it would scan as "no findings".
+    if import.records == 0 && import.skipped > 0 {
+        return Err(DbError::InvalidInput {
+            what: format!("{} feed", source.kind.as_str()),
+            location: source.location.clone(),
+            reason: format!(
+                "none of its {} records is valid (is `{}` the right kind for this file?)",
+                import.skipped,
+                source.kind.as_str()
+            ),
+        });
+    }
+
     Ok(SourceInfo {
         name: name.clone(),
         kind: source.kind,

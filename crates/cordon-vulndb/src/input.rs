@@ -26,7 +26,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_zip_entries: 2_000_000,
-            max_document_bytes: 1 << 30,
+            max_document_bytes: 256 << 20,
             max_total_bytes: 16 << 30,
         }
     }
