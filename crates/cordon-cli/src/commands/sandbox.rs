@@ -134,13 +134,18 @@ pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("invalid --env {entry:?}: expected K=V");
         }
     }
+    // Files the run added or changed go through the same rules as `cordon scan`.
+    let scanner = super::malware::MalwareArgs::bundled().scanner()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
     let report = runtime.block_on(async {
         let engine = DockerEngine::connect().await?;
-        Sandbox::new(engine).run(&options).await
+        Sandbox::new(engine)
+            .with_scanner(Box::new(super::malware::SandboxContentScanner(scanner)))
+            .run(&options)
+            .await
     })?;
     print!("{}", render_summary(&report));
     println!("Report: {}", args.output.join("report.json").display());
