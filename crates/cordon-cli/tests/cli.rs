@@ -318,6 +318,11 @@ fn unreadable_inputs_exit_two_with_one_line() {
     let missing = dir.join("missing.tar");
 
     let cases = [
+        (
+            format!("docker-archive:{}", dir.display()),
+            "is a directory",
+        ),
+        ("registry.example.com/app:1.4".to_string(), "docker save"),
         (missing.display().to_string(), "missing.tar"),
         (garbage.display().to_string(), "garbage.bin"),
         (

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use cordon_catalog::Catalog;
 use cordon_image::{
-    Image, ImageInfo, ImageSource, Limits, OpenOptions, Platform, ReadOptions, Rootfs,
+    Image, ImageFormat, ImageInfo, ImageSource, Limits, OpenOptions, Platform, ReadOptions, Rootfs,
 };
 use cordon_model::LayerRef;
 use cordon_report::{ImageSummary, LayerSummary};
@@ -72,6 +72,18 @@ impl ImageArgs {
                  `skopeo copy docker://IMAGE oci-archive:app.tar`",
                 self.image,
                 source.path.display()
+            );
+        }
+        let archive = matches!(
+            source.format,
+            Some(ImageFormat::DockerArchive | ImageFormat::OciArchive)
+        );
+        if archive && source.path.is_dir() {
+            anyhow::bail!(
+                "image `{}`: `{}` is a directory, but {} expects a tar file; use oci-dir: for an OCI layout or dir: for a root filesystem",
+                self.image,
+                source.path.display(),
+                source.format.map_or("this reference", ImageFormat::scheme)
             );
         }
         Ok(source)
