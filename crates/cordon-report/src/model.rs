@@ -153,7 +153,7 @@ impl Summary {
     }
 }
 
-/// What the malware scanner covered.
+/// Coverage of a malware scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MalwareScanInfo {
     /// Regular files scanned, counting every layer's version and every archive member.

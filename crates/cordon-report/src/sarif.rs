@@ -126,8 +126,8 @@ fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
 ///
 /// Every byte outside the unreserved set and the sub-delimiters is encoded, and so is
 /// `:`, because a colon in the first segment would turn the path into a URI scheme.
-/// Returns the SARIF rule id of a malware finding: `malware/<engine>/<rule>`, which cannot
-/// collide with an advisory id.
+/// Returns the SARIF rule id of a malware finding: `malware/<engine>/<rule>`. Advisory ids
+/// (CVE, GHSA, PYSEC, ...) never start with `malware/`, so the two kinds of rule stay apart.
 fn malware_rule_id(finding: &MalwareFinding) -> String {
     format!("malware/{}/{}", finding.engine, finding.rule_id)
 }

@@ -283,7 +283,7 @@ fn import_source(
         .map_err(|error| DbError::storage(db_path, error))?;
 
     // A source whose every record was malformed is almost always the wrong KIND or the
-    // wrong file; an empty database built from it would scan as "no findings".
+    // wrong file. An empty database built from it would scan as "no findings".
     if import.records == 0 && import.skipped > 0 {
         return Err(DbError::InvalidInput {
             what: format!("{} feed", source.kind.as_str()),

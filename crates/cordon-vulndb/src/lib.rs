@@ -234,18 +234,18 @@ impl Database {
         self.decode(value.value()).map(Some)
     }
 
-    /// Tells whether the database holds Debian tracker entries for `release` at all, so
+    /// Tells whether the database contains Debian tracker entries for `release` at all, so
     /// that a scan can warn instead of silently finding nothing.
     pub fn has_debian_release(&self, release: &str) -> Result<bool, DbError> {
         self.has_key_prefix(store::DEBIAN, release)
     }
 
-    /// Tells whether the database holds Alpine secdb entries for `branch` (`3.11`).
+    /// Tells whether the database contains Alpine secdb entries for `branch` (`3.11`).
     pub fn has_alpine_branch(&self, branch: &str) -> Result<bool, DbError> {
         self.has_key_prefix(store::ALPINE, branch.strip_prefix('v').unwrap_or(branch))
     }
 
-    /// Tells whether the database holds OSV records for `ecosystem`, spelled as OSV
+    /// Tells whether the database contains OSV records for `ecosystem`, spelled as OSV
     /// spells it (`PyPI`, `npm`).
     pub fn has_osv_ecosystem(&self, ecosystem: &str) -> Result<bool, DbError> {
         self.has_key_prefix(store::OSV, ecosystem)

@@ -615,7 +615,7 @@ pub fn sample_malware() -> Vec<MalwareFinding> {
     ]
 }
 
-/// A scan of a multi-ecosystem image with findings of every severity.
+/// Builds a scan of a multi-ecosystem image with findings of every severity.
 pub fn full_scan_report() -> ScanReport {
     let packages = sample_packages();
     let findings = sample_findings(&packages);
