@@ -9,10 +9,11 @@
 //! directly followed by a digit means `alpha`, `beta` or `milestone`. Trailing zeros and
 //! empty qualifiers are dropped from each list, so `1.0 = 1.0.0 = 1.0-final = 1.0.GA`.
 //!
-//! NOTE: The order is not transitive for a qualifier between `.` and a later `-` or `.`,
-//! because maven-artifact 3.9 keeps such a qualifier in the outer list:
-//! `2.abc-0 > 2 > 2alpha-0 > 2.abc-0`. This module follows Maven there, so sorting such
-//! versions with `slice::sort` may panic or give an arbitrary order. Version 3.9 fixed the
+//! NOTE: The order is not transitive on the whole grammar, because maven-artifact orders
+//! qualifiers, nested lists and missing items inconsistently: `2.abc-0 > 2 > 2alpha-0 >
+//! 2.abc-0`, and `0a < 0ga-snapshot < 0 < 0a` (which maven-artifact 3.8.7 prints too). This
+//! module follows Maven there, so sorting such versions with `slice::sort` may panic or give
+//! an arbitrary order; callers that sort use an insertion sort. Version 3.9 fixed the
 //! same cycle for a qualifier at the end (`2.abc`), which 3.8 had.
 //!
 //! Only ASCII digits count as digits, where Java's `Character.isDigit` also accepts other
@@ -437,6 +438,13 @@ mod tests {
             ("2.alphaalpha", "2", Greater),
             ("2", "2alpha-0", Greater),
             ("2alpha-0", "2.alphaalpha", Less),
+            // A cycle that maven-artifact 3.8.7 (Debian's) prints the same way.
+            ("0a", "0ga-snapshot", Less),
+            ("0ga-snapshot", "0", Less),
+            ("0", "0a", Less),
+            ("1-ga-SNAPSHOT", "1-jre", Greater),
+            ("1-jre", "1", Greater),
+            ("1", "1-ga-SNAPSHOT", Greater),
             ("2.0-1", "2.0.1", Less),
             ("2.0.1-xyz", "2.0.1-123", Less),
             ("1.0-alpha-1-SNAPSHOT", "1.0-alpha-1", Less),
