@@ -148,6 +148,24 @@ pub enum ImageError {
         /// Tar or I/O error.
         reason: String,
     },
+    /// The outer archive file ends before its tar end-of-archive blocks: it was cut
+    /// short, for example by an interrupted copy or download.
+    #[error("{image}: truncated archive: {reason}")]
+    TruncatedArchive {
+        /// Image path.
+        image: PathBuf,
+        /// Offset where the file ends, and the part that is missing.
+        reason: String,
+    },
+    /// A compressed outer archive (`docker save | gzip`) decompresses to more than one
+    /// of the [`Limits`](crate::Limits) allow.
+    #[error("{image}: archive exceeds the limit: {limit}")]
+    ArchiveLimitExceeded {
+        /// Image path.
+        image: PathBuf,
+        /// The limit passed and its value.
+        limit: String,
+    },
     /// Any other I/O failure while reading the image.
     #[error("{image}: cannot read {file}: {source}")]
     Io {

@@ -21,9 +21,9 @@ const DECOMPRESSED_BUFFER: usize = 256 * 1024;
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-/// Compression of a layer blob.
+/// Compression of a layer blob or of a whole archive file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Compression {
+pub(crate) enum Compression {
     None,
     Gzip,
     Zstd,
@@ -42,13 +42,38 @@ impl Compression {
         }
     }
 
-    fn from_magic(head: &[u8]) -> Compression {
+    /// Returns the compression the first bytes of a stream show.
+    pub(crate) fn from_magic(head: &[u8]) -> Compression {
         if head.starts_with(GZIP_MAGIC) {
             Compression::Gzip
         } else if head.starts_with(ZSTD_MAGIC) {
             Compression::Zstd
         } else {
             Compression::None
+        }
+    }
+
+    /// Returns the compression whose magic number `head` is a proper prefix of: the
+    /// first bytes of a stream cut inside its magic number.
+    pub(crate) fn cut_magic(head: &[u8]) -> Option<Compression> {
+        if head.is_empty() {
+            return None;
+        }
+        [
+            (GZIP_MAGIC, Compression::Gzip),
+            (ZSTD_MAGIC, Compression::Zstd),
+        ]
+        .into_iter()
+        .find(|(magic, _)| head.len() < magic.len() && magic.starts_with(head))
+        .map(|(_, compression)| compression)
+    }
+
+    /// Returns the name used in messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Compression::None => "tar",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
         }
     }
 }
@@ -208,8 +233,8 @@ impl<'a> ReadContext<'a> {
         // The diff_id covers the whole stream, including padding after the tar
         // end-of-archive blocks, so the rest is read too.
         let drained = match &walked {
-            Ok(()) => io::copy(&mut tar_stream, &mut io::sink()).map(drop),
-            Err(_) => Ok(()),
+            Ok(()) => io::copy(&mut tar_stream, &mut io::sink()),
+            Err(_) => Ok(0),
         };
         let limited = tar_stream.into_inner();
         if let Some(limit) = limited.violation.clone() {
@@ -219,13 +244,27 @@ impl<'a> ReadContext<'a> {
                 limit,
             });
         }
-        walked?;
-        drained.map_err(|error| corrupt(error.to_string()))?;
+        walked.map_err(|error| name_blob(error, &blob.member))?;
+        // The tar reader stops after the first end-of-archive block, so the second one
+        // must still be in the stream. A stream without it was cut short.
+        let ends_early = drained.map_err(|error| corrupt(error.to_string()))? < 512;
 
         let (decoder, diff_id) = limited.into_parts();
         let mut buffered = decoder.into_inner();
         io::copy(&mut buffered, &mut io::sink()).map_err(io_error)?;
         let blob_digest = buffered.into_inner().digest();
+        let digests_differ = diff_id != blob.diff_id
+            || blob
+                .blob_digest
+                .as_ref()
+                .is_some_and(|expected| *expected != blob_digest);
+        // A stream without the end-of-archive blocks whose digests match is what its
+        // writer made, so it is read as it is.
+        if ends_early && digests_differ {
+            return Err(corrupt(
+                "truncated: the tar stream ends before its end-of-archive blocks".to_string(),
+            ));
+        }
         if let Some(expected) = &blob.blob_digest {
             if *expected != blob_digest {
                 return Err(ImageError::DigestMismatch {
@@ -276,6 +315,24 @@ impl<'a> ReadContext<'a> {
             on_event(event, warnings)?;
         }
         Ok(())
+    }
+}
+
+/// Fills in the blob name of a [`ImageError::CorruptLayer`] raised while walking entries.
+fn name_blob(error: ImageError, member: &str) -> ImageError {
+    match error {
+        ImageError::CorruptLayer {
+            image,
+            layer,
+            blob,
+            reason,
+        } if blob.is_empty() => ImageError::CorruptLayer {
+            image,
+            layer,
+            blob: member.to_string(),
+            reason,
+        },
+        other => other,
     }
 }
 

@@ -9,8 +9,11 @@
 //! [`ImageSource`] parses `docker-archive:PATH[:NAME:TAG]` (`docker save` output),
 //! `oci-dir:PATH[:REF]` (OCI image layout), `oci-archive:PATH[:REF]` (tar of a layout),
 //! `dir:PATH` (an unpacked root filesystem) or a bare path whose format is detected.
-//! Tar files are indexed once and read by seeking; nothing is extracted or written to
-//! disk. An index is followed down to one manifest for the requested [`Platform`]
+//! Tar files are indexed once and read by seeking; nothing is extracted. An archive
+//! that is itself gzip- or zstd-compressed (`docker save | gzip > app.tar.gz`) is first
+//! decompressed, under the same [`Limits`], into a temporary file that is deleted when
+//! the [`Image`] is dropped. An archive cut short anywhere before its tar end-of-archive
+//! blocks is an [`ImageError::TruncatedArchive`]. An index is followed down to one manifest for the requested [`Platform`]
 //! (default `linux/amd64`).
 //!
 //! # Reading
@@ -33,6 +36,7 @@
 
 #![forbid(unsafe_code)]
 
+mod archive;
 mod dirsource;
 mod error;
 mod info;
@@ -141,10 +145,10 @@ impl Image {
             Some(ImageFormat::Dir) => (ImageFormat::Dir, None),
             Some(ImageFormat::OciDir) => (ImageFormat::OciDir, Some(Store::Dir(path.clone()))),
             Some(format) => {
-                let store = Store::index_tar(path, options.limits.max_entries)?;
+                let store = Store::open_archive(path, &options.limits)?;
                 (format, Some(store))
             }
-            None => detect(path, metadata.is_dir(), options.limits.max_entries)?,
+            None => detect(path, metadata.is_dir(), &options.limits)?,
         };
 
         let limits = options.limits.clone();
@@ -317,7 +321,7 @@ fn visit_layer(
 fn detect(
     path: &std::path::Path,
     is_dir: bool,
-    max_entries: u64,
+    limits: &Limits,
 ) -> Result<(ImageFormat, Option<Store>), ImageError> {
     if is_dir {
         if path.join("oci-layout").is_file() || path.join("index.json").is_file() {
@@ -325,16 +329,15 @@ fn detect(
         }
         return Ok((ImageFormat::Dir, None));
     }
-    let unknown = || ImageError::UnknownFormat {
-        path: path.to_path_buf(),
-    };
-    let store = Store::index_tar(path, max_entries).map_err(|_| unknown())?;
+    let store = Store::open_archive(path, limits)?;
     if store.contains("manifest.json") {
         Ok((ImageFormat::DockerArchive, Some(store)))
     } else if store.contains("oci-layout") || store.contains("index.json") {
         Ok((ImageFormat::OciArchive, Some(store)))
     } else {
-        Err(unknown())
+        Err(ImageError::UnknownFormat {
+            path: path.to_path_buf(),
+        })
     }
 }
 

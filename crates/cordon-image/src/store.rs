@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use tar::EntryType;
 
-use crate::{normalize_path, ImageError};
+use crate::archive;
+use crate::layer::Compression;
+use crate::{normalize_path, ImageError, Limits};
 
 /// Symlinks and hardlinks followed inside an outer archive before giving up.
 const MAX_MEMBER_HOPS: usize = 8;
@@ -35,25 +37,125 @@ pub(crate) enum Store {
     Tar {
         path: PathBuf,
         members: HashMap<String, Member>,
+        /// Decompressed copy of a compressed archive file, read in place of `path`.
+        spool: Option<tempfile::TempPath>,
     },
 }
 
+/// Stop position of the tar reader in an outer archive, to tell an intact end from a cut.
+struct ArchiveEnd {
+    /// Name of the bytes read, for messages: `the file` or `the decompressed gzip stream`.
+    data_name: String,
+    /// Size in bytes of what was read.
+    length: u64,
+    /// Reader position after the last header read: just past the first end-of-archive
+    /// block, or at or past the end of the file when the file ended first.
+    position: u64,
+    /// Name of the last regular member and the offset where its data ends.
+    last_file: Option<(String, u64)>,
+}
+
+impl ArchiveEnd {
+    /// Checks that the file holds both end-of-archive blocks. The tar reader stops after
+    /// the first zero block, so the second must follow it; a file that ends before it
+    /// was cut.
+    fn check(&self, path: &Path) -> Result<(), ImageError> {
+        if self.position.saturating_add(archive::BLOCK) <= self.length {
+            return Ok(());
+        }
+        Err(ImageError::TruncatedArchive {
+            image: path.to_path_buf(),
+            reason: self.describe_cut("before the end-of-archive blocks"),
+        })
+    }
+
+    /// Says where the file ends: inside the data of the last member when its data runs
+    /// past the end, otherwise at `otherwise`.
+    fn describe_cut(&self, otherwise: &str) -> String {
+        match &self.last_file {
+            Some((name, data_end)) if *data_end > self.length => format!(
+                "{} ends at byte {} inside member {name}, whose data ends at byte {data_end}",
+                self.data_name, self.length
+            ),
+            _ => format!(
+                "{} ends at byte {} {otherwise}",
+                self.data_name, self.length
+            ),
+        }
+    }
+}
+
 impl Store {
+    /// Opens the outer archive of a docker-archive or OCI archive and indexes it. A
+    /// gzip- or zstd-compressed file is first decompressed into a temporary file, under
+    /// `limits`.
+    pub(crate) fn open_archive(path: &Path, limits: &Limits) -> Result<Store, ImageError> {
+        let head = archive::read_head(path)?;
+        if let Some(cut) = Compression::cut_magic(&head) {
+            return Err(ImageError::TruncatedArchive {
+                image: path.to_path_buf(),
+                reason: format!(
+                    "the file ends at byte {} inside the {} magic number",
+                    head.len(),
+                    cut.name()
+                ),
+            });
+        }
+        let compression = Compression::from_magic(&head);
+        if compression == Compression::None {
+            archive::check_tar_head(path, "the file", &head)?;
+            return Store::index_tar(path, None, limits.max_entries);
+        }
+        let spool = archive::decompress_to_temp(path, compression, limits)?;
+        archive::check_tar_head(
+            path,
+            &spooled_name(compression),
+            &archive::read_head(&spool)?,
+        )?;
+        Store::index_tar(path, Some((spool, compression)), limits.max_entries)
+    }
+
     /// Indexes a tar file: one pass over its headers, seeking over member data. More
-    /// than `max_entries` members is an error, which bounds the index's memory.
-    pub(crate) fn index_tar(path: &Path, max_entries: u64) -> Result<Store, ImageError> {
-        let file = File::open(path).map_err(|source| ImageError::Open {
+    /// than `max_entries` members is an error, which bounds the index's memory. The tar
+    /// is read from `spool`, the decompressed copy of a compressed file, when given,
+    /// otherwise from `path`.
+    fn index_tar(
+        path: &Path,
+        spool: Option<(tempfile::TempPath, Compression)>,
+        max_entries: u64,
+    ) -> Result<Store, ImageError> {
+        let data_path = spool.as_ref().map_or(path, |(temp, _)| temp);
+        let data_name = spool
+            .as_ref()
+            .map_or_else(|| "the file".to_string(), |(_, c)| spooled_name(*c));
+        let file = File::open(data_path).map_err(|source| ImageError::Open {
             path: path.to_path_buf(),
             source,
         })?;
+        let length = file
+            .metadata()
+            .map_err(|source| ImageError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
         let corrupt = |error: io::Error| ImageError::CorruptArchive {
             image: path.to_path_buf(),
             reason: error.to_string(),
         };
         let mut archive = tar::Archive::new(BufReader::with_capacity(64 * 1024, file));
         let mut members = HashMap::new();
+        // The last regular member: name and the offset where its data ends.
+        let mut last_file: Option<(String, u64)> = None;
+        let mut failure = None;
         for entry in archive.entries_with_seek().map_err(corrupt)? {
-            let entry = entry.map_err(corrupt)?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
             if members.len() as u64 >= max_entries {
                 return Err(ImageError::CorruptArchive {
                     image: path.to_path_buf(),
@@ -87,11 +189,39 @@ impl Store {
                 },
                 _ => Member::Other,
             };
+            if let Member::File { offset, size } = member {
+                last_file = Some((name.clone(), offset.saturating_add(size)));
+            }
             members.insert(name, member);
+        }
+        let position = archive
+            .into_inner()
+            .stream_position()
+            .map_err(|source| ImageError::Io {
+                image: path.to_path_buf(),
+                file: "tar index".to_string(),
+                source,
+            })?;
+        let end = ArchiveEnd {
+            data_name,
+            length,
+            position,
+            last_file,
+        };
+        match failure {
+            Some(error) if position < length => return Err(corrupt(error)),
+            Some(_) => {
+                return Err(ImageError::TruncatedArchive {
+                    image: path.to_path_buf(),
+                    reason: end.describe_cut("inside a tar header"),
+                })
+            }
+            None => end.check(path)?,
         }
         Ok(Store::Tar {
             path: path.to_path_buf(),
             members,
+            spool: spool.map(|(temp, _)| temp),
         })
     }
 
@@ -152,11 +282,15 @@ impl Store {
                 }
                 Ok(Some((Box::new(file), metadata.len())))
             }
-            Store::Tar { path, members } => {
+            Store::Tar {
+                path,
+                members,
+                spool,
+            } => {
                 let Some((offset, size)) = self.locate(members, name) else {
                     return Ok(None);
                 };
-                let mut file = File::open(path).map_err(io_error)?;
+                let mut file = File::open(spool.as_deref().unwrap_or(path)).map_err(io_error)?;
                 file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
                 Ok(Some((Box::new(file.take(size)), size)))
             }
@@ -190,6 +324,11 @@ impl Store {
             })?;
         Ok(data)
     }
+}
+
+/// Names the decompressed copy of a compressed archive file in messages.
+fn spooled_name(compression: Compression) -> String {
+    format!("the decompressed {} stream", compression.name())
 }
 
 /// Resolves `.` and `..` in a relative member path, returning `None` if it climbs out.
