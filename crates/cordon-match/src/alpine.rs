@@ -5,13 +5,12 @@
 //! not-applicable CVEs), so it never matches.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use cordon_model::{Distro, Finding, FindingStatus, Package, Severity};
 use cordon_versions::{compare, Scheme};
 use cordon_vulndb::{AlpineRecord, Database};
 
-use crate::{MatchError, MatchResult, SeverityResolver};
+use crate::{match_by_source, MatchError, MatchResult, SeverityResolver};
 
 const DATA_SOURCE: &str = "alpine-secdb";
 
@@ -47,25 +46,12 @@ pub(crate) fn match_alpine(
         return Ok(());
     }
 
-    let mut by_origin: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
-    for package in packages {
-        by_origin
-            .entry(package.source_name_or_name())
-            .or_default()
-            .push(package);
-    }
-
-    for (origin, members) in by_origin {
-        let records = db.alpine(&branch, origin)?;
-        for record in &records {
-            for package in &members {
-                if let Some(finding) = assess(resolver, record, package, &branch, result) {
-                    result.findings.push(finding);
-                }
-            }
-        }
-    }
-    Ok(())
+    match_by_source(
+        packages,
+        result,
+        |origin| db.alpine(&branch, origin),
+        |record, package, result| assess(resolver, record, package, &branch, result),
+    )
 }
 
 fn assess(

@@ -6,13 +6,12 @@
 //! from `postgresql-common 225`).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use cordon_model::{Distro, Finding, FindingStatus, Package, Severity, SeverityRating};
 use cordon_versions::{compare, Scheme};
 use cordon_vulndb::{Database, DebianRecord};
 
-use crate::{MatchError, MatchResult, SeverityResolver};
+use crate::{match_by_source, MatchError, MatchResult, SeverityResolver};
 
 const DATA_SOURCE: &str = "debian-tracker";
 
@@ -63,25 +62,12 @@ pub(crate) fn match_debian(
         return Ok(());
     }
 
-    let mut by_source: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
-    for package in packages {
-        by_source
-            .entry(package.source_name_or_name())
-            .or_default()
-            .push(package);
-    }
-
-    for (source, binaries) in by_source {
-        let records = db.debian(&release, source)?;
-        for record in &records {
-            for package in &binaries {
-                if let Some(finding) = assess(resolver, record, package, &release, result) {
-                    result.findings.push(finding);
-                }
-            }
-        }
-    }
-    Ok(())
+    match_by_source(
+        packages,
+        result,
+        |source| db.debian(&release, source),
+        |record, package, result| assess(resolver, record, package, &release, result),
+    )
 }
 
 fn assess(

@@ -89,6 +89,36 @@ pub fn match_packages(
     Ok(result)
 }
 
+/// Groups `packages` by source package (`Source:` for dpkg, `origin` for apk), loads the
+/// advisory records of each source once with `load`, and pushes the finding `assess`
+/// returns for each record and binary package built from that source.
+fn match_by_source<R>(
+    packages: &[&Package],
+    result: &mut MatchResult,
+    mut load: impl FnMut(&str) -> Result<Vec<R>, DbError>,
+    mut assess: impl FnMut(&R, &Package, &mut MatchResult) -> Option<Finding>,
+) -> Result<(), MatchError> {
+    let mut by_source: BTreeMap<&str, Vec<&Package>> = BTreeMap::new();
+    for package in packages {
+        by_source
+            .entry(package.source_name_or_name())
+            .or_default()
+            .push(package);
+    }
+
+    for (source, binaries) in by_source {
+        let records = load(source)?;
+        for record in &records {
+            for package in &binaries {
+                if let Some(finding) = assess(record, package, result) {
+                    result.findings.push(finding);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Drops findings `ignore_unfixed` excludes: those without a fixed version.
 pub fn drop_unfixed(findings: &mut Vec<Finding>) {
     findings.retain(|finding| {
