@@ -28,6 +28,8 @@ pub struct ImageInfo {
     pub exposed_ports: Vec<String>,
     /// Declared VOLUME paths.
     pub volumes: Vec<String>,
+    /// `USER` of the image config (`name`, `uid`, `name:group` or `uid:gid`); empty for root.
+    pub user: String,
 }
 
 /// Container facts the sandbox needs.
@@ -45,6 +47,8 @@ pub struct ContainerInfo {
     pub upper_dir: Option<String>,
     /// overlay2 lower directories (colon-separated), when the storage driver is overlay2.
     pub lower_dir: Option<String>,
+    /// Volume mounts as (path in the container, directory on the host).
+    pub volume_mounts: Vec<(String, String)>,
 }
 
 /// A container listed by label.
@@ -195,6 +199,7 @@ impl Engine for DockerEngine {
             cmd: config.cmd.unwrap_or_default(),
             exposed_ports: config.exposed_ports.unwrap_or_default(),
             volumes: config.volumes.unwrap_or_default(),
+            user: config.user.unwrap_or_default(),
         })
     }
 
@@ -254,6 +259,13 @@ impl Engine for DockerEngine {
             oom_killed: state.oom_killed.unwrap_or(false),
             upper_dir: data.get("UpperDir").cloned(),
             lower_dir: data.get("LowerDir").cloned(),
+            volume_mounts: c
+                .mounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.typ.as_deref() == Some("volume"))
+                .filter_map(|m| Some((m.destination?, m.source?)))
+                .collect(),
         })
     }
 

@@ -41,6 +41,12 @@ pub enum SandboxError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The image has neither ENTRYPOINT nor CMD and no command was given.
+    #[error("image {image} has no command (no ENTRYPOINT or CMD); give one with --cmd ARG, once per argument")]
+    NoCommand {
+        /// Image reference as given.
+        image: String,
+    },
     /// The requested runtime is not registered with the Engine.
     #[error("docker runtime {runtime:?} is not registered; run crates/cordon-sandbox/tests/register-runsc-runtime.sh as root or pass --runtime runc")]
     MissingRuntime {

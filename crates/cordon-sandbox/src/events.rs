@@ -33,6 +33,11 @@ pub struct ProcessRecord {
     pub env: Vec<String>,
     /// False when the exec event arrived but the process had exited before its details were read.
     pub details_complete: bool,
+    /// True for a process that was forked and never executed a program (a shell's subshell, a
+    /// daemon's worker): `argv`, `exe`, `uid` and `cwd` are its parent's at the fork, and
+    /// `start` is the fork time.
+    #[serde(default)]
+    pub forked_only: bool,
 }
 
 impl ProcessRecord {

@@ -69,6 +69,12 @@ pub fn classify(content: &[u8]) -> FileKind {
     }
 }
 
+/// Returns the first 512 bytes as text, or nothing when they hold a NUL byte.
+pub fn text_head(content: &[u8]) -> Option<String> {
+    let head = &content[..content.len().min(512)];
+    (!head.contains(&0)).then(|| String::from_utf8_lossy(head).into_owned())
+}
+
 /// Reads every entry of a tar stream (the archive endpoint's output).
 pub fn read_tar(bytes: &[u8]) -> std::io::Result<Vec<FileContent>> {
     let mut archive = tar::Archive::new(bytes);
@@ -95,10 +101,7 @@ pub fn read_tar(bytes: &[u8]) -> std::io::Result<Vec<FileContent>> {
             entry.read_to_end(&mut content)?;
             item.kind = classify(&content);
             item.sha256 = Some(hex::encode(Sha256::digest(&content)));
-            let head = &content[..content.len().min(512)];
-            if !head.contains(&0) {
-                item.text_head = Some(String::from_utf8_lossy(head).into_owned());
-            }
+            item.text_head = text_head(&content);
             item.content = content;
         }
         out.push(item);

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, ResourcesUlimits};
 
 /// Label every sandbox container carries; the reaper selects on it.
 pub const LABEL_SANDBOX: &str = "io.cordon.sandbox";
@@ -100,6 +100,9 @@ pub struct TargetPlan {
     pub labels: HashMap<String, String>,
     /// Resource limits.
     pub limits: Limits,
+    /// Backs `/tmp` with an anonymous Docker volume, so that files written there reach the
+    /// host (gVisor otherwise keeps an empty `/tmp` in sandbox memory).
+    pub tmp_volume: bool,
 }
 
 fn hardened_host_config(
@@ -164,12 +167,31 @@ pub fn target_config(plan: &TargetPlan) -> ContainerCreateBody {
         open_stdin: Some(false),
         tty: Some(false),
         network_disabled: Some(false),
-        host_config: Some(hardened_host_config(
-            &plan.runtime,
-            format!("container:{}", plan.holder_id),
-            &plan.limits,
-            TARGET_CAPABILITIES,
-        )),
+        host_config: Some(HostConfig {
+            mounts: Some(if plan.tmp_volume {
+                vec![tmp_volume_mount()]
+            } else {
+                Vec::new()
+            }),
+            ..hardened_host_config(
+                &plan.runtime,
+                format!("container:{}", plan.holder_id),
+                &plan.limits,
+                TARGET_CAPABILITIES,
+            )
+        }),
+        ..Default::default()
+    }
+}
+
+/// An anonymous volume (no source: Docker creates it under its own volume directory and
+/// removes it with the container) at `/tmp`. It mounts no existing host path.
+fn tmp_volume_mount() -> Mount {
+    Mount {
+        target: Some("/tmp".to_string()),
+        source: None,
+        typ: Some(MountType::VOLUME),
+        read_only: Some(false),
         ..Default::default()
     }
 }
@@ -213,7 +235,30 @@ mod tests {
             holder_id: "abc".to_string(),
             labels: HashMap::from([(LABEL_SANDBOX.to_string(), "1".to_string())]),
             limits: Limits::default(),
+            tmp_volume: false,
         }
+    }
+
+    #[test]
+    fn tmp_volume_is_anonymous_and_binds_nothing() {
+        let host = target_config(&TargetPlan {
+            tmp_volume: true,
+            ..plan()
+        })
+        .host_config
+        .unwrap();
+        let mounts = host.mounts.unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
+        assert_eq!(mounts[0].target.as_deref(), Some("/tmp"));
+        assert_eq!(mounts[0].source, None);
+        assert_eq!(host.binds, Some(Vec::new()));
+        assert!(target_config(&plan())
+            .host_config
+            .unwrap()
+            .mounts
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! judges the behaviour.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -89,6 +89,11 @@ impl LowerDirs {
         }
     }
 
+    /// Returns the layer directories, topmost first.
+    pub fn dirs(&self) -> &[std::path::PathBuf] {
+        &self.dirs
+    }
+
     fn host_path(dir: &Path, path: &str) -> std::path::PathBuf {
         dir.join(path.trim_start_matches('/'))
     }

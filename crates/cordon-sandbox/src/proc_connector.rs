@@ -26,6 +26,7 @@ const PROC_CN_MCAST_LISTEN: u32 = 1;
 const NLMSG_DONE: u16 = 3;
 const PROC_EVENT_FORK: u32 = 0x0000_0001;
 const PROC_EVENT_EXEC: u32 = 0x0000_0002;
+const PROC_EVENT_UID: u32 = 0x0000_0004;
 const PROC_EVENT_EXIT: u32 = 0x8000_0000;
 
 /// Details read from `/proc` at exec time.
@@ -61,6 +62,13 @@ pub enum ProcEvent {
         pid: u32,
         /// Details, absent when the process was gone.
         details: Option<ExecDetails>,
+    },
+    /// A change of the real user id (`setuid` and relatives).
+    Uid {
+        /// Process tgid.
+        pid: u32,
+        /// New real uid.
+        uid: u32,
     },
     /// A process exit.
     Exit {
@@ -255,6 +263,19 @@ pub fn parse_messages(buf: &[u8]) -> Vec<(u64, ProcEvent)> {
                         details: None,
                     },
                 )),
+                PROC_EVENT_UID => {
+                    // process_pid, process_tgid, ruid, euid.
+                    let (pid, tgid, ruid) = (field(0), field(1), field(2));
+                    if pid == tgid {
+                        events.push((
+                            time_ns,
+                            ProcEvent::Uid {
+                                pid: tgid,
+                                uid: ruid,
+                            },
+                        ));
+                    }
+                }
                 PROC_EVENT_EXIT => {
                     let (pid, tgid, code) = (field(0), field(1), field(2));
                     if pid == tgid {
@@ -358,11 +379,15 @@ fn copy_executable(
 ///
 /// `init_pid` is the host pid of the container's first process and `t0_ns` the monotonic time
 /// of the start. Returns the records and the number of execs whose details were missing.
+/// A forked child that never executes a program gets a record with `forked_only` set and its
+/// parent's argv, exe, uid and cwd.
 pub fn attribute(events: &[TimedEvent], init_pid: u32, t0_ns: u64) -> (Vec<ProcessRecord>, u64) {
     let mut members: HashSet<u32> = HashSet::new();
     let mut parent_of: HashMap<u32, u32> = HashMap::new();
     let mut records: Vec<ProcessRecord> = Vec::new();
     let mut current: HashMap<u32, usize> = HashMap::new();
+    let mut pending_forks: HashMap<u32, ProcessRecord> = HashMap::new();
+    let mut forks: Vec<ProcessRecord> = Vec::new();
     let mut missing = 0;
     let seconds = |ns: u64| (ns.saturating_sub(t0_ns)) as f64 / 1e9;
     for e in events {
@@ -371,6 +396,24 @@ pub fn attribute(events: &[TimedEvent], init_pid: u32, t0_ns: u64) -> (Vec<Proce
                 if members.contains(parent) {
                     members.insert(*child);
                     parent_of.insert(*child, *parent);
+                    let source = pending_forks
+                        .get(parent)
+                        .or_else(|| current.get(parent).map(|&i| &records[i]));
+                    let mut record = source.cloned().unwrap_or_default();
+                    record.pid = *child;
+                    record.ppid = Some(*parent);
+                    record.start = seconds(e.time_ns);
+                    record.end = None;
+                    record.exit_code = None;
+                    record.forked_only = true;
+                    pending_forks.insert(*child, record);
+                }
+            }
+            ProcEvent::Uid { pid, uid } => {
+                if let Some(fork) = pending_forks.get_mut(pid) {
+                    fork.uid = Some(*uid);
+                } else if let Some(&index) = current.get(pid) {
+                    records[index].uid = Some(*uid);
                 }
             }
             ProcEvent::Exec { pid, details } => {
@@ -381,6 +424,7 @@ pub fn attribute(events: &[TimedEvent], init_pid: u32, t0_ns: u64) -> (Vec<Proce
                 if !members.contains(pid) {
                     continue;
                 }
+                pending_forks.remove(pid);
                 let record = match details.as_ref().filter(|d| d.in_target_cgroup) {
                     Some(d) => ProcessRecord {
                         pid: *pid,
@@ -408,13 +452,22 @@ pub fn attribute(events: &[TimedEvent], init_pid: u32, t0_ns: u64) -> (Vec<Proce
                 records.push(record);
             }
             ProcEvent::Exit { pid, code } => {
-                if let Some(index) = current.remove(pid) {
+                if let Some(mut fork) = pending_forks.remove(pid) {
+                    fork.end = Some(seconds(e.time_ns));
+                    fork.exit_code = Some((*code >> 8) as i32);
+                    forks.push(fork);
+                } else if let Some(index) = current.remove(pid) {
                     records[index].end = Some(seconds(e.time_ns));
                     records[index].exit_code = Some((*code >> 8) as i32);
                 }
             }
         }
     }
+    let mut alive: Vec<ProcessRecord> = pending_forks.into_values().collect();
+    alive.sort_by_key(|r| r.pid);
+    records.extend(forks);
+    records.extend(alive);
+    records.sort_by(|a, b| a.start.total_cmp(&b.start));
     (records, missing)
 }
 
@@ -462,35 +515,35 @@ mod tests {
             },
             exec(100, &["sh", "-c", "true"], 2_000_000_000),
             TimedEvent {
-                time_ns: 3,
+                time_ns: 2_000_000_003,
                 event: ProcEvent::Fork {
                     parent: 100,
                     child: 101,
                 },
             },
             TimedEvent {
-                time_ns: 4,
+                time_ns: 2_000_000_004,
                 event: ProcEvent::Exec {
                     pid: 101,
                     details: None,
                 },
             },
             TimedEvent {
-                time_ns: 5,
+                time_ns: 2_000_000_005,
                 event: ProcEvent::Exit {
                     pid: 101,
                     code: 256,
                 },
             },
             TimedEvent {
-                time_ns: 6,
+                time_ns: 2_000_000_006,
                 event: ProcEvent::Fork {
                     parent: 77,
                     child: 200,
                 },
             },
             TimedEvent {
-                time_ns: 7,
+                time_ns: 2_000_000_007,
                 event: ProcEvent::Exec {
                     pid: 200,
                     details: Some(ExecDetails::default()),
@@ -506,6 +559,45 @@ mod tests {
         assert!(!records[1].details_complete);
         assert_eq!(records[1].exit_code, Some(1));
         assert_eq!(missing, 1);
+    }
+
+    #[test]
+    fn fork_without_exec_keeps_parent_details() {
+        let at = |time_ns: u64, event: ProcEvent| TimedEvent { time_ns, event };
+        let events = vec![
+            exec(100, &["nginx", "-g", "daemon off;"], 1_000_000_000),
+            at(
+                1_500_000_000,
+                ProcEvent::Fork {
+                    parent: 100,
+                    child: 102,
+                },
+            ),
+            at(1_600_000_000, ProcEvent::Uid { pid: 102, uid: 33 }),
+            at(
+                1_700_000_000,
+                ProcEvent::Fork {
+                    parent: 100,
+                    child: 103,
+                },
+            ),
+            exec(103, &["true"], 1_800_000_000),
+            at(2_000_000_000, ProcEvent::Exit { pid: 102, code: 0 }),
+        ];
+        let (records, missing) = attribute(&events, 100, 0);
+        assert_eq!(missing, 0);
+        assert_eq!(records.len(), 3, "{records:?}");
+        let worker = records.iter().find(|r| r.pid == 102).unwrap();
+        assert!(worker.forked_only);
+        assert_eq!(worker.ppid, Some(100));
+        assert_eq!(worker.argv, vec!["nginx", "-g", "daemon off;"]);
+        assert_eq!(worker.exe, "/bin/nginx");
+        assert_eq!(worker.uid, Some(33));
+        assert!((worker.start - 1.5).abs() < 1e-9);
+        assert_eq!(worker.end, Some(2.0));
+        let child = records.iter().find(|r| r.pid == 103).unwrap();
+        assert!(!child.forked_only);
+        assert_eq!(child.argv, vec!["true"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
+use crate::capture::{DeletedFile, HostRoots, TraceFollower};
 use crate::engine::{Engine, ImageInfo};
 use crate::error::SandboxError;
 use crate::events::{
@@ -230,6 +231,9 @@ impl<E: Engine> Sandbox<E> {
         let image_load_ms = load_start.elapsed().as_millis() as u64;
         let setup_start = Instant::now();
         let image = self.engine.inspect_image(&image_name).await?;
+        if command_line(options, &image).is_empty() {
+            return Err(SandboxError::NoCommand { image: reference });
+        }
         self.ensure_holder_image().await?;
 
         let runtime = match options.runtime {
@@ -333,6 +337,7 @@ impl<E: Engine> Sandbox<E> {
             holder_id: holder_id.clone(),
             labels: target_labels,
             limits: options.limits.clone(),
+            tmp_volume: runtime == RUNSC_RUNTIME && !image.volumes.iter().any(|v| v == "/tmp"),
         };
         let target_name = format!("cordon-{}-target", ids.run_id);
         let target_id = self
@@ -340,6 +345,26 @@ impl<E: Engine> Sandbox<E> {
             .create_container(&target_name, hardening::target_config(&plan))
             .await?;
         state.target = Some(target_id.clone());
+        let created = self
+            .engine
+            .inspect_container(&target_id)
+            .await
+            .unwrap_or_default();
+        let host_roots = HostRoots {
+            upper: created.upper_dir.as_ref().map(PathBuf::from),
+            volumes: created
+                .volume_mounts
+                .iter()
+                .map(|(dest, source)| (dest.clone(), PathBuf::from(source)))
+                .collect(),
+        };
+        let entrypoint_uid = self.image_uid(&target_id, &image.user).await;
+        if entrypoint_uid.is_none() {
+            warnings.push(format!(
+                "user {:?} of the image is not in its /etc/passwd; uids of processes are unknown",
+                image.user
+            ));
+        }
 
         let monitor = if runtime == "runc" {
             match ExecMonitor::start(&target_id, options.file_limits.max_file_bytes) {
@@ -358,6 +383,25 @@ impl<E: Engine> Sandbox<E> {
             None
         };
 
+        // Started before the target, so it reads the trace from its first line.
+        let follower = if runtime == RUNSC_RUNTIME {
+            let id = target_id.clone();
+            match TraceFollower::start(
+                move || find_runsc_log(&id),
+                host_roots,
+                options.file_limits.max_file_bytes,
+            ) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    runtime_notes.push(format!(
+                        "trace follower failed to start ({e}); deleted files keep no content"
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let t0_mono = proc_connector::monotonic_now_ns();
         let t0_wall = time::OffsetDateTime::now_utc();
         // NOTE: gVisor stamps its log in the host's local time; UTC is assumed here, which holds
@@ -369,6 +413,9 @@ impl<E: Engine> Sandbox<E> {
         if let Err(e) = start_result {
             if let Some(m) = monitor {
                 m.stop();
+            }
+            if let Some(f) = follower {
+                f.stop();
             }
             if let Some(log) = find_runsc_log(&target_id) {
                 // A copy, because the output directory may be on another file system.
@@ -443,6 +490,7 @@ impl<E: Engine> Sandbox<E> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let run_ms = t0.elapsed().as_millis() as u64;
+        let deleted_files = follower.map(TraceFollower::stop).unwrap_or_default();
         let collect_start = Instant::now();
 
         // The stream may stay open after the stop (seen with runsc), so it is cancelled.
@@ -450,19 +498,7 @@ impl<E: Engine> Sandbox<E> {
         let stats = per_second(samples_shared.lock().map(|s| s.clone()).unwrap_or_default());
 
         // Processes.
-        let entrypoint: Vec<String> = options
-            .entrypoint
-            .clone()
-            .unwrap_or_else(|| image.entrypoint.clone())
-            .into_iter()
-            .chain(options.cmd.clone().unwrap_or_else(|| {
-                if options.entrypoint.is_some() {
-                    Vec::new()
-                } else {
-                    image.cmd.clone()
-                }
-            }))
-            .collect();
+        let entrypoint = command_line(options, image);
         let mut obs = Observations {
             image: ImageFacts {
                 reference: image_name.to_string(),
@@ -493,7 +529,7 @@ impl<E: Engine> Sandbox<E> {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
                     let sod = f64::from(t0_local.hour()) * 3600.0 + f64::from(t0_local.minute()) * 60.0 + f64::from(t0_local.second()) + f64::from(t0_local.nanosecond()) / 1e9;
-                    let trace = crate::runsc_trace::parse(&text, sod, &entrypoint, Some(0));
+                    let trace = crate::runsc_trace::parse(&text, sod, &entrypoint, entrypoint_uid);
                     obs.processes = trace.processes;
                     obs.file_accesses = trace.file_accesses;
                     obs.socket_calls = trace.socket_calls;
@@ -560,16 +596,39 @@ impl<E: Engine> Sandbox<E> {
                 &mut obs.content_matches,
             )
             .await;
+        let mut volumes: Vec<(String, bool)> =
+            image.volumes.iter().map(|v| (v.clone(), true)).collect();
+        if plan.tmp_volume {
+            volumes.push(("/tmp".to_string(), false));
+        }
+        let lower = info
+            .lower_dir
+            .as_deref()
+            .map(LowerDirs::from_lowerdir_value);
         self.collect_volumes(
             &target_id,
-            image,
+            &volumes,
+            lower.as_ref(),
             &executed,
             options.file_limits,
             &mut obs,
             &mut warnings,
         )
         .await;
-        add_transient_files(&mut obs, &executable_copies, &raw);
+        if let Some(scanner) = &self.scanner {
+            for copy in executable_copies
+                .iter()
+                .filter(|c| is_transient_copy(&c.path))
+            {
+                obs.content_matches
+                    .extend(scanner.scan(copy.path.trim_end_matches(" (deleted)"), &copy.content));
+            }
+            for file in &deleted_files {
+                obs.content_matches
+                    .extend(scanner.scan(&file.path, &file.content));
+            }
+        }
+        add_transient_files(&mut obs, &executable_copies, &deleted_files, &raw);
         if runtime == RUNSC_RUNTIME {
             add_trace_only_writes(&mut obs, &mut runtime_notes);
         }
@@ -824,16 +883,22 @@ impl<E: Engine> Sandbox<E> {
         files
     }
 
+    /// Adds the files of volumes: `volumes` holds each path and whether the image declares it
+    /// (the other one is the anonymous volume that backs `/tmp` on runsc). A file that the image
+    /// already had there with the same content is left out; one with other content is
+    /// `changed`.
+    #[allow(clippy::too_many_arguments)]
     async fn collect_volumes(
         &self,
         target_id: &str,
-        image: &ImageInfo,
+        volumes: &[(String, bool)],
+        lower: Option<&LowerDirs>,
         executed: &BTreeSet<String>,
         limits: FileLimits,
         obs: &mut Observations,
         warnings: &mut Vec<String>,
     ) {
-        for volume in &image.volumes {
+        for (volume, declared) in volumes {
             let bytes = match self
                 .engine
                 .archive(target_id, volume, limits.max_total_bytes)
@@ -864,27 +929,52 @@ impl<E: Engine> Sandbox<E> {
                 if obs.files.iter().any(|f| f.path == path) {
                     continue;
                 }
+                let change = match lower.map(|l| image_file_sha256(l, &path)) {
+                    Some(ImageFile::Same(sha)) if Some(&sha) == entry.sha256.as_ref() => continue,
+                    Some(ImageFile::Same(_)) | Some(ImageFile::Present) => ChangeKind::Changed,
+                    Some(ImageFile::Absent) | None => ChangeKind::Added,
+                };
                 if let Some(scanner) = &self.scanner {
                     obs.content_matches
                         .extend(scanner.scan(&path, &entry.content));
                 }
+                let note = if *declared {
+                    "in a VOLUME the image declares; read from the volume"
+                } else {
+                    "under /tmp, which the sandbox backs with an anonymous volume on runsc"
+                };
                 obs.files.push(FileRecord {
                     executed: executed.contains(&path),
                     path,
-                    change: Some(ChangeKind::Added),
+                    change: Some(change),
                     size: Some(entry.size),
                     mode: Some(entry.mode),
                     sha256: entry.sha256,
                     kind: entry.kind,
                     text_head: entry.text_head,
-                    in_volume: true,
-                    note: Some(
-                        "in a declared VOLUME; files the image already had there are listed too"
-                            .to_string(),
-                    ),
+                    in_volume: *declared,
+                    note: Some(note.to_string()),
                 });
             }
         }
+    }
+
+    /// Returns the uid the image's `USER` names, reading the image's `/etc/passwd` from the
+    /// created target for a user name. Root when `USER` is empty.
+    async fn image_uid(&self, target_id: &str, user: &str) -> Option<u32> {
+        let name = user.split(':').next().unwrap_or("");
+        if name.is_empty() || name.parse::<u32>().is_ok() {
+            return resolve_uid(user, None);
+        }
+        let passwd = self
+            .engine
+            .archive(target_id, "/etc/passwd", 1 << 20)
+            .await
+            .ok()
+            .and_then(|bytes| read_tar(&bytes).ok())
+            .and_then(|entries| entries.into_iter().next())
+            .map(|entry| String::from_utf8_lossy(&entry.content).into_owned());
+        resolve_uid(user, passwd.as_deref())
     }
 
     async fn teardown(&self, state: &mut RunState) -> Vec<String> {
@@ -953,21 +1043,115 @@ fn find_runsc_log(container_id: &str) -> Option<PathBuf> {
     None
 }
 
+/// Returns the command the target runs: the entrypoint (given or the image's) followed by the
+/// command (given, or the image's unless an entrypoint was given).
+fn command_line(options: &SandboxOptions, image: &ImageInfo) -> Vec<String> {
+    let entrypoint = options
+        .entrypoint
+        .clone()
+        .unwrap_or_else(|| image.entrypoint.clone());
+    let cmd = match (&options.cmd, &options.entrypoint) {
+        (Some(cmd), _) => cmd.clone(),
+        (None, Some(_)) => Vec::new(),
+        (None, None) => image.cmd.clone(),
+    };
+    entrypoint.into_iter().chain(cmd).collect()
+}
+
+/// Resolves a `USER` value (`name`, `uid`, `name:group`, `uid:gid`, or empty for root) to a
+/// uid, looking names up in the given `/etc/passwd` text.
+fn resolve_uid(user: &str, passwd: Option<&str>) -> Option<u32> {
+    let name = user.split(':').next().unwrap_or("");
+    if name.is_empty() {
+        return Some(0);
+    }
+    if let Ok(uid) = name.parse() {
+        return Some(uid);
+    }
+    passwd?.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        (fields.next() == Some(name))
+            .then(|| fields.nth(1)?.parse().ok())
+            .flatten()
+    })
+}
+
+/// What the image holds at a path.
+enum ImageFile {
+    /// A regular file with this SHA-256.
+    Same(String),
+    /// Something else, or a file that could not be read.
+    Present,
+    /// Nothing.
+    Absent,
+}
+
+/// Looks `path` up in the image's layers, topmost first.
+fn image_file_sha256(lower: &LowerDirs, path: &str) -> ImageFile {
+    use sha2::Digest;
+    use std::io::Read;
+    for dir in lower.dirs() {
+        match crate::capture::open_beneath(dir, path) {
+            Ok(mut file) => {
+                let mut hasher = sha2::Sha256::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    match file.read(&mut buf) {
+                        Ok(0) => return ImageFile::Same(hex::encode(hasher.finalize())),
+                        Ok(n) => hasher.update(&buf[..n]),
+                        Err(_) => return ImageFile::Present,
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => return ImageFile::Present,
+        }
+    }
+    ImageFile::Absent
+}
+
+/// True for an exec-time copy of a file the process ran from memory or that was deleted.
+fn is_transient_copy(path: &str) -> bool {
+    path.ends_with(" (deleted)") || path.starts_with("/memfd:")
+}
+
 /// Adds files that were executed or written and then deleted before the end of the run.
 fn add_transient_files(
     obs: &mut Observations,
     copies: &[proc_connector::ExecutableCopy],
+    deleted: &[DeletedFile],
     raw: &Path,
 ) {
-    let present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
+    let mut present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
     let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
-    // runc: executables copied at exec time.
-    for copy in copies {
-        if present.contains(&copy.path) {
+    // runsc: files whose host descriptor was kept while the target ran.
+    for file in deleted {
+        if present.contains(&file.path) {
             continue;
         }
-        let in_image = !copy.path.ends_with(" (deleted)") && !copy.path.starts_with("/memfd:");
-        if in_image {
+        let dir = raw.join("executables");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(&file.sha256), &file.content);
+        obs.files.push(FileRecord {
+            path: file.path.clone(),
+            change: Some(ChangeKind::Transient),
+            size: Some(file.content.len() as u64),
+            mode: Some(file.mode),
+            sha256: Some(file.sha256.clone()),
+            kind: crate::files::classify(&file.content),
+            executed: executed.contains(&file.path),
+            text_head: crate::files::text_head(&file.content),
+            note: Some(
+                "deleted before the end of the run; content read through a descriptor opened when it was written or executed"
+                    .to_string(),
+            ),
+            ..Default::default()
+        });
+    }
+    present.extend(deleted.iter().map(|d| d.path.clone()));
+    // runc: executables copied at exec time.
+    for copy in copies {
+        if present.contains(&copy.path) || !is_transient_copy(&copy.path) {
             continue;
         }
         let dir = raw.join("executables");
@@ -1063,4 +1247,56 @@ pub fn write_report(output: &Path, report: &Report) -> Result<(), SandboxError> 
     let path = output.join("report.json");
     let json = serde_json::to_vec_pretty(report)?;
     std::fs::write(&path, json).map_err(|e| SandboxError::io(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_resolve_through_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+        assert_eq!(resolve_uid("", None), Some(0));
+        assert_eq!(resolve_uid("1001", None), Some(1001));
+        assert_eq!(resolve_uid("1001:50", None), Some(1001));
+        assert_eq!(resolve_uid("app", Some(passwd)), Some(1000));
+        assert_eq!(resolve_uid("app:staff", Some(passwd)), Some(1000));
+        assert_eq!(resolve_uid("ghost", Some(passwd)), None);
+        assert_eq!(resolve_uid("app", None), None);
+    }
+
+    #[test]
+    fn given_entrypoint_drops_image_command() {
+        let image = ImageInfo {
+            entrypoint: vec!["/entry".to_string()],
+            cmd: vec!["serve".to_string()],
+            ..Default::default()
+        };
+        let mut options = SandboxOptions {
+            image: ImageSource::Engine("x".to_string()),
+            duration: Duration::from_secs(1),
+            entrypoint: None,
+            cmd: None,
+            env: Vec::new(),
+            runtime: RuntimeChoice::Runc,
+            limits: Limits::default(),
+            network: NetworkProfile::None,
+            output: PathBuf::from("out"),
+            file_limits: FileLimits::default(),
+        };
+        assert_eq!(command_line(&options, &image), ["/entry", "serve"]);
+        options.cmd = Some(vec!["debug".to_string()]);
+        assert_eq!(command_line(&options, &image), ["/entry", "debug"]);
+        options.entrypoint = Some(vec!["/bin/sh".to_string()]);
+        options.cmd = None;
+        assert_eq!(command_line(&options, &image), ["/bin/sh"]);
+        assert!(command_line(
+            &SandboxOptions {
+                entrypoint: None,
+                ..options
+            },
+            &ImageInfo::default()
+        )
+        .is_empty());
+    }
 }

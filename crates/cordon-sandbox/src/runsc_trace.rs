@@ -48,19 +48,22 @@ struct Task {
 ///
 /// `start_seconds_of_day` is the time of day in seconds when the target started, which turns
 /// log times into seconds since start. `entrypoint` is the argv of pid 1, whose exec gVisor
-/// performs itself and does not trace, and `uid` is its user id.
+/// performs itself and does not trace, and `uid` is its user id (from the image's `USER`).
+///
+/// A child that a `clone`, `fork` or `vfork` created and that never executes a program is
+/// recorded with `forked_only` set and its parent's argv, exe, uid and cwd.
 pub fn parse(
     log: &str,
     start_seconds_of_day: f64,
     entrypoint: &[String],
     uid: Option<u32>,
 ) -> Trace {
-    let line_re = Regex::new(
-        r"^[IWEDF]\d{4} (\d\d):(\d\d):(\d\d)\.(\d+)\s+\d+ strace\.go:\d+\] \[\s*(\d+):\s*(\d+)\] (.+?) ([EX]) ([a-z0-9_]+)\((.*)$",
-    )
-    .expect("static regex");
+    let line_re = line_regex();
     let mut trace = Trace::default();
     let mut tasks: HashMap<u32, Task> = HashMap::new();
+    // Forked children that have not executed a program yet, and those that exited that way.
+    let mut pending_forks: HashMap<u32, ProcessRecord> = HashMap::new();
+    let mut forks: Vec<ProcessRecord> = Vec::new();
     let first_exe = entrypoint.first().cloned().unwrap_or_default();
     tasks.insert(
         1,
@@ -126,6 +129,37 @@ pub fn parse(
                     continue;
                 };
                 let parent = tasks.get(&pid).cloned().unwrap_or_default();
+                // The child may have run, and even executed, before the parent's return line
+                // was written; its own state wins then.
+                if let Some(existing) = tasks.get_mut(&child) {
+                    existing.ppid.get_or_insert(pid);
+                    if let Some(index) = existing.record {
+                        if trace.processes[index].pid == child {
+                            trace.processes[index].ppid.get_or_insert(pid);
+                        }
+                    }
+                    continue;
+                }
+                let parent_argv = parent
+                    .record
+                    .and_then(|index| trace.processes.get(index))
+                    .map(|r| r.argv.clone())
+                    .unwrap_or_default();
+                pending_forks.insert(
+                    child,
+                    ProcessRecord {
+                        pid: child,
+                        ppid: Some(pid),
+                        argv: parent_argv,
+                        exe: parent.exe.clone(),
+                        uid: parent.uid,
+                        cwd: Some(parent.cwd.clone()),
+                        start: time,
+                        details_complete: true,
+                        forked_only: true,
+                        ..Default::default()
+                    },
+                );
                 tasks.insert(
                     child,
                     Task {
@@ -174,6 +208,7 @@ pub fn parse(
                     Some(p) => p.to_string(),
                 };
                 task.exe = exe.clone();
+                pending_forks.remove(&pid);
                 let record = ProcessRecord {
                     pid,
                     ppid: task.ppid,
@@ -190,7 +225,11 @@ pub fn parse(
                 trace.processes.push(record);
             }
             ("exit_group", false) => {
-                if let Some(index) = task.record {
+                if let Some(mut fork) = pending_forks.remove(&pid) {
+                    fork.end = Some(time);
+                    fork.exit_code = first_hex(args).map(|v| v as i32);
+                    forks.push(fork);
+                } else if let Some(index) = task.record {
                     if trace.processes[index].pid == pid && trace.processes[index].end.is_none() {
                         trace.processes[index].end = Some(time);
                         trace.processes[index].exit_code = first_hex(args).map(|v| v as i32);
@@ -210,6 +249,9 @@ pub fn parse(
                 if let Some(value) = first_hex(args) {
                     if value != u64::from(u32::MAX) {
                         task.uid = Some(value as u32);
+                        if let Some(fork) = pending_forks.get_mut(&pid) {
+                            fork.uid = task.uid;
+                        }
                     }
                 }
             }
@@ -313,7 +355,61 @@ pub fn parse(
         }
         let _ = tid;
     }
+    forks.extend(pending_forks.into_values());
+    trace.processes.extend(forks);
+    // Stable: the entrypoint stays first, and records of one time keep their order.
+    trace.processes.sort_by(|a, b| a.start.total_cmp(&b.start));
     trace
+}
+
+/// Regex of one trace line: time of day, thread-group id, thread id, command, `E`/`X`, call
+/// and arguments.
+fn line_regex() -> &'static Regex {
+    static LINE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(
+            r"^[IWEDF]\d{4} (\d\d):(\d\d):(\d\d)\.(\d+)\s+\d+ strace\.go:\d+\] \[\s*(\d+):\s*(\d+)\] (.+?) ([EX]) ([a-z0-9_]+)\((.*)$",
+        )
+        .expect("static regex")
+    });
+    &LINE
+}
+
+/// Returns the absolute path that one trace line writes or executes: a successful `open`,
+/// `openat` or `creat` for writing (from its exit line, when the file exists), or an `execve`
+/// or `execveat` (from its entry line, before the program runs).
+pub fn written_or_executed_path(line: &str) -> Option<String> {
+    let c = line_regex().captures(line.trim_end())?;
+    let exit = &c[8] == "X";
+    let syscall = &c[9];
+    let full = &c[10];
+    let path = match (syscall, exit) {
+        ("open" | "openat" | "creat", true) => {
+            if full.contains(" errno=") {
+                return None;
+            }
+            let args = &full[..full.rfind(") = ")?];
+            let write = syscall == "creat"
+                || args.contains("O_WRONLY")
+                || args.contains("O_RDWR")
+                || args.contains("O_CREAT")
+                || args.contains("O_TRUNC");
+            if !write {
+                return None;
+            }
+            if syscall == "openat" {
+                openat_path(args, "/")
+            } else {
+                first_path(args)
+            }
+        }
+        ("execve", false) => first_path(full.strip_suffix(')').unwrap_or(full)),
+        ("execveat", false) => execveat_path(full.strip_suffix(')').unwrap_or(full)),
+        _ => None,
+    }?;
+    let special = ["/proc/", "/dev/", "/sys/"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    (path.starts_with('/') && !special).then_some(path)
 }
 
 /// Keeps only environment entries that signals use.
@@ -591,7 +687,35 @@ I1204 20:47:34.483840   18441 strace.go:561] [   1:   1] busybox E exit_group(0x
     fn failed_exec_is_not_a_process() {
         let t = parsed();
         assert!(!t.processes.iter().any(|p| p.exe == "/usr/bin/missing"));
-        assert_eq!(t.processes.len(), 3);
+        assert_eq!(t.processes.iter().filter(|p| !p.forked_only).count(), 3);
+    }
+
+    #[test]
+    fn fork_without_exec_is_listed() {
+        let t = parsed();
+        let forks: Vec<_> = t.processes.iter().filter(|p| p.forked_only).collect();
+        assert_eq!(forks.len(), 1, "{forks:?}");
+        let child = forks[0];
+        assert_eq!(child.pid, 2);
+        assert_eq!(child.ppid, Some(1));
+        assert_eq!(child.argv, vec!["/bin/busybox", "sh"]);
+        assert_eq!(child.exe, "/bin/busybox");
+        assert_eq!(child.cwd.as_deref(), Some("/tmp"));
+        assert_eq!(child.exit_code, Some(0));
+        assert!(child.end.is_some());
+        assert!((child.start - 0.436373).abs() < 1e-6);
+    }
+
+    #[test]
+    fn uid_follows_entrypoint_and_setuid() {
+        let log = "I1204 20:47:33.500000   18441 strace.go:611] [   1:   1] sh X clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|0x11, 0x0, 0x0, 0x5ec690, 0x0) = 7 (0x7) (1µs)\n\
+I1204 20:47:33.500100   18441 strace.go:605] [   7:   7] sh X setresuid(0x3e9, 0x3e9, 0x3e9) = 0 (0x0) (1µs)\n\
+I1204 20:47:33.500200   18441 strace.go:605] [   7:   7] sh X execve(0x1 /bin/id, 0x2 [\"id\"], 0x3 []) = 0 (0x0) (1µs)\n";
+        let t = parse(log, start(), &["/bin/sh".to_string()], Some(1000));
+        assert_eq!(t.processes[0].uid, Some(1000));
+        let id = t.processes.iter().find(|p| p.exe == "/bin/id").unwrap();
+        assert_eq!(id.uid, Some(1001));
+        assert!(!t.processes.iter().any(|p| p.forked_only));
     }
 
     #[test]
@@ -627,6 +751,30 @@ I1204 20:47:34.483840   18441 strace.go:561] [   1:   1] busybox E exit_group(0x
             .iter()
             .any(|a| a.path == "/tmp/x.sh" && a.op == FileOp::Unlink));
         assert_eq!(t.socket_calls[0].address.as_deref(), Some("10.0.0.1:4444"));
+    }
+
+    #[test]
+    fn written_and_executed_paths_are_found() {
+        let lines: Vec<&str> = LOG.lines().collect();
+        let paths: Vec<Option<String>> =
+            lines.iter().map(|l| written_or_executed_path(l)).collect();
+        // Entry lines of opens carry no result yet.
+        assert_eq!(paths[2], None);
+        assert_eq!(
+            paths[8], None,
+            "/proc/self/exe is not a file of the container"
+        );
+        let exit = "I1204 20:47:33.433100   18441 strace.go:573] [   1:   1] busybox X openat(AT_FDCWD /tmp, 0x5eed48 x.sh, O_WRONLY|O_CREAT|O_TRUNC, 0o666) = 3 (0x3) (5µs)";
+        assert_eq!(written_or_executed_path(exit).as_deref(), Some("/tmp/x.sh"));
+        let failed = "I1204 20:47:33.433100   18441 strace.go:573] [   1:   1] busybox X openat(AT_FDCWD /, 0x5eed48 /etc/x, O_WRONLY|O_CREAT, 0o666) = 0 (0x0) errno=13 (permission denied) (5µs)";
+        assert_eq!(written_or_executed_path(failed), None);
+        let read = "I1204 20:47:33.433100   18441 strace.go:573] [   1:   1] busybox X openat(AT_FDCWD /, 0x5eed48 /etc/passwd, O_RDONLY, 0o0) = 3 (0x3) (5µs)";
+        assert_eq!(written_or_executed_path(read), None);
+        let exec = "I1204 20:47:33.445772   18441 strace.go:567] [   3:   3] sh E execve(0x5ac272 /tmp/drop.sh, 0x5eed38 [\"/tmp/drop.sh\"], 0x5eed70 [])";
+        assert_eq!(
+            written_or_executed_path(exec).as_deref(),
+            Some("/tmp/drop.sh")
+        );
     }
 
     #[test]

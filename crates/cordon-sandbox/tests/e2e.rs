@@ -389,3 +389,245 @@ async fn sshd_start_raises_signal() {
     );
     assert!(report.processes.iter().any(|p| p.exe == "/usr/sbin/sshd"));
 }
+
+const USER_IMAGE: &str = "cordon-sandbox-test/busybox-user:1";
+const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/data:/bin/sh\n";
+
+/// Busybox image that runs as `app` (uid 1000 in its /etc/passwd) and declares `VOLUME /data`
+/// holding `seed.txt` (writable) and `keep.txt`.
+async fn ensure_user_image(sandbox: &Sandbox<DockerEngine>) {
+    if sandbox.engine().inspect_image(USER_IMAGE).await.is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("busybox-user.tar");
+    let extras = cordon_sandbox::holder::ImageExtras {
+        user: Some("app".to_string()),
+        volumes: vec!["/data".to_string()],
+        files: vec![
+            ("/etc/passwd".to_string(), 0o644, PASSWD.as_bytes().to_vec()),
+            ("/data/seed.txt".to_string(), 0o666, b"seed\n".to_vec()),
+            ("/data/keep.txt".to_string(), 0o644, b"keep\n".to_vec()),
+        ],
+        dirs: vec!["/etc".to_string()],
+    };
+    cordon_sandbox::holder::write_busybox_archive_with(
+        std::path::Path::new(cordon_sandbox::holder::BUSYBOX_PATH),
+        USER_IMAGE,
+        &archive,
+        &["sh", "id", "sleep", "echo", "true", "cat"],
+        &extras,
+    )
+    .unwrap();
+    sandbox.engine().load_image(&archive).await.unwrap();
+}
+
+async fn run_user_image(runtime: RuntimeChoice, script: &str) -> Option<Report> {
+    let sandbox = sandbox(runtime).await?;
+    let _guard = RUN_LOCK.lock().await;
+    ensure_user_image(&sandbox).await;
+    let (opts, _out) = options(
+        ImageSource::Engine(USER_IMAGE.to_string()),
+        runtime,
+        20,
+        Some(script),
+    );
+    Some(sandbox.run(&opts).await.unwrap())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+#[tokio::test]
+async fn non_root_image_user_uid_recorded() {
+    for runtime in [RuntimeChoice::Runsc, RuntimeChoice::Runc] {
+        let Some(report) = run_user_image(runtime, "sleep 1; exit 0").await else {
+            return;
+        };
+        let shell = report.processes.first().expect("the shell is recorded");
+        assert_eq!(shell.uid, Some(1000), "{runtime:?}: {shell:?}");
+        let sleep = report
+            .processes
+            .iter()
+            .find(|p| p.argv.first().map(String::as_str) == Some("sleep"))
+            .unwrap_or_else(|| panic!("{runtime:?}: no sleep exec in {:?}", report.processes));
+        assert_eq!(sleep.uid, Some(1000), "{runtime:?}: {sleep:?}");
+        assert!(
+            report.processes.iter().all(|p| p.uid == Some(1000)),
+            "{runtime:?}: {:?}",
+            report.processes
+        );
+    }
+}
+
+#[tokio::test]
+async fn subshell_fork_without_exec_listed() {
+    let script = "( echo in-subshell; exit 3 ); sleep 1; exit 0";
+    for runtime in [RuntimeChoice::Runsc, RuntimeChoice::Runc] {
+        let Some(report) = run_busybox(runtime, 20, script).await else {
+            return;
+        };
+        let shell = report.processes.first().expect("the shell is recorded");
+        let forks: Vec<_> = report.processes.iter().filter(|p| p.forked_only).collect();
+        assert_eq!(forks.len(), 1, "{runtime:?}: {:?}", report.processes);
+        let sub = forks[0];
+        assert_eq!(sub.ppid, Some(shell.pid), "{runtime:?}: {sub:?}");
+        assert_eq!(sub.argv, ["/bin/sh", "-c", script], "{runtime:?}");
+        assert_eq!(sub.exe, shell.exe, "{runtime:?}");
+        assert_eq!(sub.exit_code, Some(3), "{runtime:?}: {sub:?}");
+        assert!(sub.end.is_some(), "{runtime:?}: {sub:?}");
+        assert!(
+            report
+                .processes
+                .iter()
+                .any(|p| p.argv.first().map(String::as_str) == Some("sleep") && !p.forked_only),
+            "{runtime:?}: a fork that executes stays an exec record"
+        );
+    }
+}
+
+/// Paths and contents the sandbox handed to the malware scanner.
+type Scanned = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Records the paths the sandbox hands to the malware scanner.
+struct RecordingScanner(Scanned);
+
+impl cordon_sandbox::ContentScanner for RecordingScanner {
+    fn scan(&self, path: &str, content: &[u8]) -> Vec<cordon_sandbox::events::ContentMatch> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((path.to_string(), content.to_vec()));
+        Vec::new()
+    }
+}
+
+#[tokio::test]
+async fn tmp_and_deleted_files_keep_content_on_runsc() {
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    let scanned = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sandbox = sandbox.with_scanner(Box::new(RecordingScanner(scanned.clone())));
+    let _guard = RUN_LOCK.lock().await;
+    ensure_busybox(&sandbox).await;
+    // Each script is written, made executable, run, and (for two of them) deleted.
+    let script = concat!(
+        "echo '#!/bin/sh' > /tmp/drop.sh; echo 'echo dropped' >> /tmp/drop.sh; ",
+        "chmod 755 /tmp/drop.sh; /tmp/drop.sh; ",
+        "echo '#!/bin/sh' > /tmp/gone.sh; echo 'echo gone-tmp' >> /tmp/gone.sh; ",
+        "chmod 755 /tmp/gone.sh; /tmp/gone.sh; sleep 1; rm /tmp/gone.sh; ",
+        "echo '#!/bin/sh' > /gone.sh; echo 'echo gone-root' >> /gone.sh; ",
+        "chmod 755 /gone.sh; /gone.sh; sleep 1; rm /gone.sh; exit 0"
+    );
+    let (opts, _out) = options(
+        ImageSource::Engine(BUSYBOX_IMAGE.to_string()),
+        RuntimeChoice::Runsc,
+        20,
+        Some(script),
+    );
+    let report = sandbox.run(&opts).await.unwrap();
+    let expected = [
+        ("/tmp/drop.sh", "added", "#!/bin/sh\necho dropped\n"),
+        ("/tmp/gone.sh", "transient", "#!/bin/sh\necho gone-tmp\n"),
+        ("/gone.sh", "transient", "#!/bin/sh\necho gone-root\n"),
+    ];
+    let scanned = scanned.lock().unwrap().clone();
+    for (path, change, content) in expected {
+        let file = report
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} missing from {:?}", report.files));
+        let json = serde_json::to_value(file).unwrap();
+        assert_eq!(json["change"], change, "{file:?}");
+        assert_eq!(
+            file.sha256.as_deref(),
+            Some(sha256_hex(content.as_bytes()).as_str()),
+            "{file:?}"
+        );
+        assert_eq!(file.size, Some(content.len() as u64));
+        assert_eq!(file.kind, cordon_sandbox::events::FileKind::Script);
+        assert_eq!(file.mode.map(|m| m & 0o777), Some(0o755), "{file:?}");
+        assert!(file.executed, "{file:?}");
+        assert!(
+            scanned
+                .iter()
+                .any(|(p, c)| p == path && c == content.as_bytes()),
+            "{path} was not scanned"
+        );
+    }
+    assert!(
+        !report
+            .runtime_notes
+            .iter()
+            .any(|n| n.contains("sandbox memory")),
+        "{:?}",
+        report.runtime_notes
+    );
+}
+
+#[tokio::test]
+async fn declared_volume_writes_captured() {
+    let script = "echo payload > /data/new.txt; echo changed > /data/seed.txt; exit 0";
+    for runtime in [RuntimeChoice::Runsc, RuntimeChoice::Runc] {
+        let Some(report) = run_user_image(runtime, script).await else {
+            return;
+        };
+        let find = |path: &str| report.files.iter().find(|f| f.path == path);
+        let new = find("/data/new.txt")
+            .unwrap_or_else(|| panic!("{runtime:?}: /data/new.txt missing: {:?}", report.files));
+        assert_eq!(
+            new.change,
+            Some(cordon_sandbox::events::ChangeKind::Added),
+            "{runtime:?}"
+        );
+        assert!(new.in_volume);
+        assert_eq!(
+            new.sha256.as_deref(),
+            Some(sha256_hex(b"payload\n").as_str())
+        );
+        let seed = find("/data/seed.txt").expect("/data/seed.txt recorded");
+        assert_eq!(
+            seed.change,
+            Some(cordon_sandbox::events::ChangeKind::Changed),
+            "{runtime:?}"
+        );
+        assert_eq!(
+            seed.sha256.as_deref(),
+            Some(sha256_hex(b"changed\n").as_str())
+        );
+        assert!(
+            find("/data/keep.txt").is_none(),
+            "{runtime:?}: an image file left as it was is not a change"
+        );
+    }
+}
+
+#[tokio::test]
+async fn image_without_command_fails_clearly() {
+    let Some(image) = corpus_image("eicar") else {
+        return;
+    };
+    let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    let (mut opts, _out) = options(image.clone(), RuntimeChoice::Runsc, 5, None);
+    opts.entrypoint = None;
+    opts.cmd = None;
+    let error = sandbox.run(&opts).await.unwrap_err();
+    assert!(
+        matches!(error, cordon_sandbox::SandboxError::NoCommand { .. }),
+        "{error}"
+    );
+    let message = error.to_string();
+    let ImageSource::Archive(path) = image else {
+        unreachable!()
+    };
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("--cmd"), "{message}");
+    assert!(!message.contains('\n'));
+}
