@@ -9,17 +9,22 @@
 #   CORDON_IMAGES_DIR   image cache (default /var/cache/cordon/images)
 #   CORDON_SHARED_DIR   the shared data folder (default: the `shared` folder next to the clone)
 #   CORDON_SKIP_IMAGES  set to 1 to install packages and start Docker only
+#   CORDON_MOTO_DIR     virtualenv for the S3 test server (default /opt/cordon-moto)
 #
 # Outputs:
 #   $CORDON_IMAGES_DIR/corpus/<name>.docker.tar        ten corpus images (docker-archive)
 #   $CORDON_IMAGES_DIR/corpus/oci/                     the same images in one OCI layout
 #   $CORDON_IMAGES_DIR/corpus/oci-single/<name>/       one OCI layout per image
 #   $CORDON_IMAGES_DIR/bullseye/debian-bullseye-main.docker.tar   Debian 11 image
+#   $CORDON_MOTO_DIR/bin/moto_server                   S3-compatible server for upload tests
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 shared=${CORDON_SHARED_DIR:-$repo/../shared}
 images=${CORDON_IMAGES_DIR:-/var/cache/cordon/images}
+moto_dir=${CORDON_MOTO_DIR:-/opt/cordon-moto}
+# moto in server mode is the S3 API that the `--upload` tests start on loopback.
+moto_version=5.2.6
 package_list=$repo/scripts/ci-packages.txt
 export DEBIAN_FRONTEND=noninteractive
 
@@ -121,6 +126,19 @@ build_bullseye() {
   touch "$stamp"
 }
 
+# The virtualenv is reused while it holds the pinned moto version.
+install_moto() {
+  local python=$moto_dir/bin/python
+  if [ -x "$moto_dir/bin/moto_server" ] &&
+    [ "$("$python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$moto_version" ]; then
+    echo "reusing moto $moto_version in $moto_dir"
+    return 0
+  fi
+  python3 -m venv "$moto_dir"
+  "$python" -m pip install --quiet --disable-pip-version-check "moto[server]==$moto_version"
+  "$moto_dir/bin/moto_server" --help >/dev/null
+}
+
 list_images() {
   find "$images/corpus" "$images/bullseye" -maxdepth 1 -name '*.docker.tar' -printf '%10s  %p\n' | sort -k2
   du -sh "$images"
@@ -148,6 +166,7 @@ fi
 total_start=$SECONDS
 step "install Debian packages" install_packages
 step "start Docker Engine" start_docker
+step "install moto S3 server" install_moto
 if [ "${CORDON_SKIP_IMAGES:-0}" != 1 ]; then
   step "build corpus images" build_corpus
   step "build Debian 11 image" build_bullseye
