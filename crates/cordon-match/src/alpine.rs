@@ -4,10 +4,8 @@
 //! listed under the key `0` does not affect the branch (Alpine's marker for rejected or
 //! not-applicable CVEs), so it never matches.
 
-use std::cmp::Ordering;
-
 use cordon_model::{Distro, Finding, FindingStatus, Package, Severity};
-use cordon_versions::{compare, Scheme};
+use cordon_versions::Scheme;
 use cordon_vulndb::{AlpineRecord, Database};
 
 use crate::{match_by_source, MatchError, MatchResult, SeverityResolver};
@@ -31,18 +29,14 @@ pub(crate) fn match_alpine(
     result: &mut MatchResult,
 ) -> Result<(), MatchError> {
     let Some(branch) = distro.filter(|d| d.id == "alpine").and_then(alpine_branch) else {
-        result.warnings.push(format!(
-            "{} apk packages were not matched: the Alpine release could not be detected",
-            packages.len()
-        ));
+        let reason = "the Alpine release could not be detected";
+        result.warn_unmatched(packages.len(), "apk", reason);
         return Ok(());
     };
 
     if !db.has_alpine_branch(&branch)? {
-        result.warnings.push(format!(
-            "{} apk packages were not matched: the database has no Alpine secdb data for branch {branch}",
-            packages.len()
-        ));
+        let reason = format!("the database has no Alpine secdb data for branch {branch}");
+        result.warn_unmatched(packages.len(), "apk", &reason);
         return Ok(());
     }
 
@@ -64,16 +58,9 @@ fn assess(
     if record.fixed_version.trim() == "0" {
         return None;
     }
-    match compare(Scheme::Apk, &package.version, &record.fixed_version) {
-        Ok(Ordering::Less) => {}
-        Ok(_) => return None,
-        Err(error) => {
-            result.warnings.push(format!(
-                "skipped {} for {}: {error}",
-                record.id, package.name
-            ));
-            return None;
-        }
+    let (installed, fixed) = (&package.version, &record.fixed_version);
+    if !result.is_below_fixed(Scheme::Apk, installed, fixed, &record.id, package) {
+        return None;
     }
 
     let (severity, severity_source) = match resolver.from_cve_cvss(&[record.id.as_str()]) {

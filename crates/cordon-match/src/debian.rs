@@ -5,10 +5,8 @@
 //! never with the binary version, which can differ (`postgresql-client 13+225` is built
 //! from `postgresql-common 225`).
 
-use std::cmp::Ordering;
-
 use cordon_model::{Distro, Finding, FindingStatus, Package, Severity, SeverityRating};
-use cordon_versions::{compare, Scheme};
+use cordon_versions::Scheme;
 use cordon_vulndb::{Database, DebianRecord};
 
 use crate::{match_by_source, MatchError, MatchResult, SeverityResolver};
@@ -47,18 +45,15 @@ pub(crate) fn match_debian(
         .and_then(debian_codename)
     else {
         let os = distro.map_or("an unknown OS".to_string(), |d| format!("OS `{}`", d.id));
-        result.warnings.push(format!(
-            "{} dpkg packages were not matched: Cordon has Debian Security Tracker data only, and the image runs {os}",
-            packages.len()
-        ));
+        let reason =
+            format!("Cordon has Debian Security Tracker data only, and the image runs {os}");
+        result.warn_unmatched(packages.len(), "dpkg", &reason);
         return Ok(());
     };
 
     if !db.has_debian_release(&release)? {
-        result.warnings.push(format!(
-            "{} dpkg packages were not matched: the database has no Debian Security Tracker data for {release}",
-            packages.len()
-        ));
+        let reason = format!("the database has no Debian Security Tracker data for {release}");
+        result.warn_unmatched(packages.len(), "dpkg", &reason);
         return Ok(());
     }
 
@@ -85,16 +80,8 @@ fn assess(
 
     let (status, fixed_version, matched_by) = match (record.status.as_str(), fixed) {
         ("resolved" | "open", Some(fixed)) => {
-            match compare(Scheme::Dpkg, installed, fixed) {
-                Ok(Ordering::Less) => {}
-                Ok(_) => return None,
-                Err(error) => {
-                    result.warnings.push(format!(
-                        "skipped {} for {}: {error}",
-                        record.id, package.name
-                    ));
-                    return None;
-                }
+            if !result.is_below_fixed(Scheme::Dpkg, installed, fixed, &record.id, package) {
+                return None;
             }
             let matched_by = format!(
                 "source {} {installed} < fixed {fixed} in {release}",

@@ -13,9 +13,11 @@ mod debian;
 mod osv;
 mod severity;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use cordon_model::{Distro, Ecosystem, Finding, FindingStatus, Package};
+use cordon_versions::{compare, Scheme};
 use cordon_vulndb::{Database, DbError};
 
 pub use severity::{rate_cvss_vector, SeverityResolver};
@@ -37,6 +39,39 @@ pub struct MatchResult {
     /// Non-fatal problems, such as versions no scheme could parse or an OS release the
     /// database has no data for.
     pub warnings: Vec<String>,
+}
+
+impl MatchResult {
+    /// Records that `count` packages of package manager `kind` (`dpkg`, `apk`) were not
+    /// matched, and why.
+    fn warn_unmatched(&mut self, count: usize, kind: &str, reason: &str) {
+        self.warnings.push(format!(
+            "{count} {kind} packages were not matched: {reason}"
+        ));
+    }
+
+    /// Returns true when `installed` is below the `fixed` version of advisory
+    /// `advisory_id` under `scheme`. A version the scheme cannot parse skips the advisory
+    /// for `package` with a warning.
+    fn is_below_fixed(
+        &mut self,
+        scheme: Scheme,
+        installed: &str,
+        fixed: &str,
+        advisory_id: &str,
+        package: &Package,
+    ) -> bool {
+        match compare(scheme, installed, fixed) {
+            Ok(ordering) => ordering == Ordering::Less,
+            Err(error) => {
+                self.warnings.push(format!(
+                    "skipped {advisory_id} for {}: {error}",
+                    package.name
+                ));
+                false
+            }
+        }
+    }
 }
 
 /// Matches `packages` of an image whose OS is `distro` against `db`.
