@@ -25,7 +25,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
 use sha2::{Digest, Sha256};
 
-/// Most files whose descriptors are kept during one run.
+/// Maximum number of files whose descriptors are kept during one run.
 const MAX_HELD_FILES: usize = 1024;
 
 /// Opens `rel` (a container path) below the host directory `root` for reading, refusing

@@ -883,10 +883,10 @@ impl<E: Engine> Sandbox<E> {
         files
     }
 
-    /// Adds the files of volumes: `volumes` holds each path and whether the image declares it
-    /// (the other one is the anonymous volume that backs `/tmp` on runsc). A file that the image
-    /// already had there with the same content is left out; one with other content is
-    /// `changed`.
+    /// Adds the files of volumes. `volumes` contains each volume path and whether the image
+    /// declares it (the undeclared one is the anonymous volume that backs `/tmp` on runsc). A
+    /// file that the image already had there with the same content is left out, and one with
+    /// other content is `changed`.
     #[allow(clippy::too_many_arguments)]
     async fn collect_volumes(
         &self,
@@ -1076,7 +1076,7 @@ fn resolve_uid(user: &str, passwd: Option<&str>) -> Option<u32> {
     })
 }
 
-/// What the image holds at a path.
+/// Content of the image at a path.
 enum ImageFile {
     /// A regular file with this SHA-256.
     Same(String),

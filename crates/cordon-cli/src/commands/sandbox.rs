@@ -170,4 +170,65 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("3h").is_err());
     }
+
+    /// The corpus image that has files only (no ENTRYPOINT, no CMD), or nothing when the
+    /// machine cannot run the sandbox and `CORDON_REQUIRE_E2E` is unset.
+    fn commandless_image() -> Option<PathBuf> {
+        let dir = std::env::var_os("CORDON_CORPUS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/var/cache/cordon/images/corpus"));
+        let archive = dir.join("eicar.docker.tar");
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+        });
+        let ready =
+            root && archive.is_file() && std::path::Path::new("/var/run/docker.sock").exists();
+        if !ready {
+            assert!(
+                std::env::var_os("CORDON_REQUIRE_E2E").is_none(),
+                "CORDON_REQUIRE_E2E is set but root, Docker or {} is missing",
+                archive.display()
+            );
+            eprintln!(
+                "skipping: the sandbox needs root, Docker and {}",
+                archive.display()
+            );
+            return None;
+        }
+        Some(archive)
+    }
+
+    #[test]
+    fn image_without_command_exits_two() {
+        use clap::Parser;
+        let Some(archive) = commandless_image() else {
+            return;
+        };
+        let out = tempfile::tempdir().unwrap();
+        let argv = [
+            "cordon".as_ref(),
+            "sandbox".as_ref(),
+            archive.as_os_str(),
+            "--output".as_ref(),
+            out.path().as_os_str(),
+        ];
+        let code = super::super::run(super::super::Cli::parse_from(argv));
+        assert_eq!(code, ExitCode::from(2));
+
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: SandboxArgs,
+        }
+        let error = run(Wrapper::parse_from(&argv[1..]).args).unwrap_err();
+        let message = super::super::one_line_message(&error);
+        assert!(
+            message.contains(&archive.display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("no ENTRYPOINT or CMD"), "{message}");
+        assert!(message.contains("--cmd"), "{message}");
+        assert!(!out.path().join("report.json").exists());
+    }
 }
