@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod upload;
 
 use std::process::ExitCode;
 

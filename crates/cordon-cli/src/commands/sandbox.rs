@@ -64,6 +64,9 @@ pub(crate) struct SandboxArgs {
     /// Negligible, Low, Medium, High, Critical, Defcon1).
     #[arg(long, value_name = "SEVERITY", default_value = "High")]
     fail_on: Severity,
+
+    #[command(flatten)]
+    upload: crate::upload::UploadArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,6 +137,7 @@ pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("invalid --env {entry:?}: expected K=V");
         }
     }
+    let uploader = args.upload.uploader()?;
     // Files the run added or changed go through the same rules as `cordon scan`.
     let scanner = super::malware::MalwareArgs::bundled().scanner()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -149,6 +153,9 @@ pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     })?;
     print!("{}", render_summary(&report));
     println!("Report: {}", args.output.join("report.json").display());
+    if let Some(uploader) = &uploader {
+        crate::upload::upload_run(uploader, &runtime, &args.output, &report.run_id)?;
+    }
     let failing = report.signals.iter().any(|s| s.severity >= args.fail_on);
     Ok(if failing {
         ExitCode::from(1)
