@@ -216,6 +216,9 @@ pub struct Warning {
 pub enum WarningKind {
     /// The name contains `..` components that climb out of the image root; skipped.
     PathEscapesRoot,
+    /// The name starts with `/`. It is read relative to the image root, where Docker and
+    /// containerd extract it too.
+    AbsolutePath,
     /// The name is not valid UTF-8; skipped.
     NonUtf8Name,
     /// A symlink target climbs above the image root; kept, because resolution in
@@ -259,6 +262,9 @@ impl fmt::Display for Warning {
         write!(f, "{}: ", self.path)?;
         match &self.kind {
             WarningKind::PathEscapesRoot => write!(f, "path climbs out of the image root, skipped"),
+            WarningKind::AbsolutePath => {
+                write!(f, "absolute path, read relative to the image root")
+            }
             WarningKind::NonUtf8Name => write!(f, "name is not valid UTF-8, skipped"),
             WarningKind::SymlinkEscapesRoot { target } => {
                 write!(f, "symlink target {target:?} climbs above the image root")

@@ -365,6 +365,9 @@ fn classify<'a, R: Read>(
     if path.is_empty() {
         return None;
     }
+    if name.starts_with('/') {
+        warn(warnings, name.to_string(), WarningKind::AbsolutePath);
+    }
     drop(raw_name);
 
     let (dir, base) = match path.rsplit_once('/') {
