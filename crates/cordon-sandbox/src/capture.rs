@@ -25,8 +25,9 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
 use sha2::{Digest, Sha256};
 
-/// Maximum number of files whose descriptors are kept during one run.
-const MAX_HELD_FILES: usize = 1024;
+/// Maximum number of files whose descriptors are kept during one run, well below the usual
+/// soft limit of 1024 open files per process.
+pub const MAX_HELD_FILES: usize = 256;
 
 /// Opens `rel` (a container path) below the host directory `root` for reading, refusing
 /// symbolic links, paths that leave `root` and other mounts.
@@ -86,10 +87,20 @@ pub struct DeletedFile {
     pub sha256: String,
 }
 
+/// What the follower kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FollowerOutput {
+    /// Files that were deleted while the target ran, with their content.
+    pub deleted: Vec<DeletedFile>,
+    /// True when [`MAX_HELD_FILES`] files were held and later files were not kept.
+    pub limit_reached: bool,
+}
+
 /// Follows a gVisor debug log while the target runs; stop it with [`TraceFollower::stop`].
+/// Dropping it stops the thread without waiting for it.
 pub struct TraceFollower {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<Vec<DeletedFile>>,
+    handle: Option<JoinHandle<FollowerOutput>>,
 }
 
 impl TraceFollower {
@@ -104,13 +115,25 @@ impl TraceFollower {
         let handle = std::thread::Builder::new()
             .name("cordon-trace-follower".to_string())
             .spawn(move || follow(&find_log, &roots, size_limit, &flag))?;
-        Ok(TraceFollower { stop, handle })
+        Ok(TraceFollower {
+            stop,
+            handle: Some(handle),
+        })
     }
 
     /// Reads the rest of the log, stops and returns the files that were deleted.
-    pub fn stop(self) -> Vec<DeletedFile> {
+    pub fn stop(mut self) -> FollowerOutput {
         self.stop.store(true, Ordering::SeqCst);
-        self.handle.join().unwrap_or_default()
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for TraceFollower {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
     }
 }
 
@@ -119,7 +142,7 @@ fn follow(
     roots: &HostRoots,
     size_limit: u64,
     stop: &AtomicBool,
-) -> Vec<DeletedFile> {
+) -> FollowerOutput {
     let mut holder = Holder::default();
     let mut log: Option<File> = None;
     let mut pending = String::new();
@@ -152,7 +175,11 @@ fn follow(
             std::thread::sleep(Duration::from_millis(2));
         }
     }
-    holder.deleted(size_limit)
+    let limit_reached = holder.count >= MAX_HELD_FILES;
+    FollowerOutput {
+        deleted: holder.deleted(size_limit),
+        limit_reached,
+    }
 }
 
 /// Descriptors of the host files behind written and executed paths.

@@ -216,6 +216,8 @@ pub fn process_tree(processes: &[ProcessRecord]) -> Vec<String> {
         let p = &processes[i];
         let text = if p.argv.is_empty() {
             format!("<exited before read> {}", p.exe)
+        } else if p.forked_only {
+            format!("(fork, no exec) {}", p.command_line())
         } else {
             p.command_line()
         };
@@ -234,4 +236,31 @@ pub fn process_tree(processes: &[ProcessRecord]) -> Vec<String> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_marks_forks_without_exec() {
+        let shell = ProcessRecord {
+            pid: 1,
+            argv: vec!["sh".to_string(), "-c".to_string(), "(x)".to_string()],
+            exe: "/bin/sh".to_string(),
+            details_complete: true,
+            ..Default::default()
+        };
+        let fork = ProcessRecord {
+            pid: 2,
+            ppid: Some(1),
+            start: 0.5,
+            forked_only: true,
+            ..shell.clone()
+        };
+        let lines = process_tree(&[shell, fork]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "1 [0.000s] sh -c (x)");
+        assert_eq!(lines[1], "  2 [0.500s] (fork, no exec) sh -c (x)");
+    }
 }

@@ -358,8 +358,13 @@ impl<E: Engine> Sandbox<E> {
                 .map(|(dest, source)| (dest.clone(), PathBuf::from(source)))
                 .collect(),
         };
-        let entrypoint_uid = self.image_uid(&target_id, &image.user).await;
-        if entrypoint_uid.is_none() {
+        // On runc the uid of every process is read from /proc instead.
+        let entrypoint_uid = if runtime == RUNSC_RUNTIME {
+            self.image_uid(&target_id, &image.user).await
+        } else {
+            None
+        };
+        if runtime == RUNSC_RUNTIME && entrypoint_uid.is_none() {
             warnings.push(format!(
                 "user {:?} of the image is not in its /etc/passwd; uids of processes are unknown",
                 image.user
@@ -490,7 +495,14 @@ impl<E: Engine> Sandbox<E> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let run_ms = t0.elapsed().as_millis() as u64;
-        let deleted_files = follower.map(TraceFollower::stop).unwrap_or_default();
+        let follower_output = follower.map(TraceFollower::stop).unwrap_or_default();
+        if follower_output.limit_reached {
+            runtime_notes.push(format!(
+                "the trace follower held its maximum of {} files; later files that were deleted keep only their path",
+                crate::capture::MAX_HELD_FILES
+            ));
+        }
+        let deleted_files = follower_output.deleted;
         let collect_start = Instant::now();
 
         // The stream may stay open after the stop (seen with runsc), so it is cancelled.
