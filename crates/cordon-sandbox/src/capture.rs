@@ -87,7 +87,7 @@ pub struct DeletedFile {
     pub sha256: String,
 }
 
-/// What the follower kept.
+/// Files the follower kept, and whether it reached its limit.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FollowerOutput {
     /// Files that were deleted while the target ran, with their content.
@@ -96,8 +96,8 @@ pub struct FollowerOutput {
     pub limit_reached: bool,
 }
 
-/// Follows a gVisor debug log while the target runs; stop it with [`TraceFollower::stop`].
-/// Dropping it stops the thread without waiting for it.
+/// Follower of a gVisor debug log while the target runs. [`TraceFollower::stop`] ends it and
+/// returns the kept files. Dropping it stops the thread without waiting for it.
 pub struct TraceFollower {
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<FollowerOutput>>,

@@ -234,9 +234,13 @@ fn is_pool_domain(name: &str) -> bool {
     POOL_LABELS.contains(&first) && POOL_WORDS.iter().any(|w| rest.contains(w))
 }
 
-/// Names of processes, with the index, for process rules.
+/// Exec records with their index, for process rules. Records of forks without exec are left
+/// out because they repeat their parent's argv, which the rules already saw.
 fn processes(obs: &Observations) -> impl Iterator<Item = (usize, &ProcessRecord)> {
-    obs.processes.iter().enumerate()
+    obs.processes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.forked_only)
 }
 
 fn proc_evidence(index: usize, p: &ProcessRecord) -> Evidence {

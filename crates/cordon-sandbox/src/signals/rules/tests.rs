@@ -162,6 +162,29 @@ fn miner_arguments_raise_signal() {
 }
 
 #[test]
+fn forked_workers_add_no_evidence() {
+    let master = exec(7, "/opt/xmrig", &["/opt/xmrig"], 1.0);
+    let worker = ProcessRecord {
+        pid: 8,
+        ppid: Some(7),
+        start: 1.5,
+        forked_only: true,
+        ..master.clone()
+    };
+    let obs = Observations {
+        processes: vec![master, worker],
+        ..Default::default()
+    };
+    let signals = evaluate(&obs);
+    let miner = signals
+        .iter()
+        .find(|s| s.id == "miner-command-line")
+        .expect("miner-command-line raised");
+    assert_eq!(miner.evidence.len(), 1, "{:?}", miner.evidence);
+    assert_eq!(miner.evidence[0].index, 0);
+}
+
+#[test]
 fn miner_binary_name_raises_signal() {
     let obs = Observations {
         processes: vec![exec(7, "/opt/xmrig", &["/opt/xmrig"], 1.0)],
