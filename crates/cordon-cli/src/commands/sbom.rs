@@ -51,7 +51,8 @@ pub(crate) fn run(args: SbomArgs, progress: &Progress) -> anyhow::Result<ExitCod
         warnings: inventory.warnings,
     };
     let mut out = open_output(args.output.as_ref())?;
-    cordon_report::write_sbom(&report, args.format.into(), &mut out)?;
+    let table = cordon_report::TableOptions::for_output(false, args.output.is_some());
+    cordon_report::write_sbom(&report, args.format.into(), &mut out, &table)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -198,7 +198,8 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
 
     let color = args.color.enabled(args.output.is_some());
     let mut out = open_output(args.output.as_ref())?;
-    cordon_report::write_scan(&report, args.format.into(), &mut out, color)?;
+    let table = cordon_report::TableOptions::for_output(color, args.output.is_some());
+    cordon_report::write_scan(&report, args.format.into(), &mut out, &table)?;
     out.flush()?;
 
     progress.status(&report.gate.reason);

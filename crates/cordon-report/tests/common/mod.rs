@@ -15,7 +15,8 @@ use cordon_model::{
 use cordon_policy::ThresholdGate;
 use cordon_report::{
     write_sbom, write_scan, DatabaseSummary, Format, ImageSummary, LayerSummary, MalwareScanInfo,
-    SbomReport, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo, REPORT_SCHEMA_VERSION,
+    SbomReport, ScanReport, ScanSettings, SourceSummary, Summary, TableOptions, ToolInfo,
+    REPORT_SCHEMA_VERSION,
 };
 use jsonschema::{Retrieve, Uri, Validator};
 use serde_json::Value;
@@ -105,13 +106,13 @@ pub fn assert_schema_valid(validator: &Validator, document: &Value, what: &str) 
 
 pub fn render_scan(report: &ScanReport, format: Format) -> Value {
     let mut out = Vec::new();
-    write_scan(report, format, &mut out, false).unwrap();
+    write_scan(report, format, &mut out, &TableOptions::default()).unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 
 pub fn render_sbom(report: &SbomReport, format: Format) -> Value {
     let mut out = Vec::new();
-    write_sbom(report, format, &mut out).unwrap();
+    write_sbom(report, format, &mut out, &TableOptions::default()).unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 
