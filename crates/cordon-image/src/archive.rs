@@ -105,6 +105,9 @@ fn is_tar_header_prefix(prefix: &[u8]) -> bool {
 ///
 /// The decompressed size is capped by [`Limits::max_total_bytes`] and, past
 /// [`Limits::ratio_grace_bytes`], the ratio by [`Limits::max_ratio`].
+///
+/// NOTE: a process killed by a signal leaves its `cordon-archive-*` file behind, because
+/// the store reopens the copy by path for every member it reads.
 pub(crate) fn decompress_to_temp(
     image: &Path,
     compression: Compression,
