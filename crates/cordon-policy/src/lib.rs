@@ -1,12 +1,33 @@
 //! Gates that decide whether an image may pass.
 //!
 //! [`ThresholdGate`] is the vulnerability gate of Clair-based pipelines: the stage fails
-//! when the number of findings at or above a severity reaches a count.
+//! when the number of findings at or above a severity reaches a count. [`Suppressions`]
+//! run first: they take out findings that an ignore file entry ([`IgnoreFile`]) or an
+//! OpenVEX statement ([`VexDocument`]) accepts, and keep them for the report.
 
 #![forbid(unsafe_code)]
 
+mod ignore;
+mod purl;
+mod suppress;
+mod vex;
+
+pub use ignore::{IgnoreEntry, IgnoreFile, IgnoreFileError, LayerSelector};
+pub use purl::PurlPattern;
+pub use suppress::{IgnoredFinding, Suppressed, Suppression, Suppressions};
+pub use vex::{VexDocument, VexError, VexStatement, VexStatus};
+
 use cordon_model::Severity;
 use serde::{Deserialize, Serialize};
+
+/// Drops the ` at line L column C` suffix that the YAML and JSON parsers append, because
+/// Cordon's errors name the line themselves.
+fn without_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(start) => message[..start].to_string(),
+        None => message.to_string(),
+    }
+}
 
 /// Clair's rule: fail when `max_count` or more findings are rated `fail_on` or worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
