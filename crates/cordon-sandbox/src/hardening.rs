@@ -100,9 +100,9 @@ pub struct TargetPlan {
     pub labels: HashMap<String, String>,
     /// Resource limits.
     pub limits: Limits,
-    /// Backs `/tmp` with an anonymous Docker volume, so that files written there reach the
-    /// host (gVisor otherwise keeps an empty `/tmp` in sandbox memory).
-    pub tmp_volume: bool,
+    /// Directories to back with anonymous Docker volumes, so that files written there reach a
+    /// host directory the sandbox reads (see [`SCRATCH_DIRS`]).
+    pub scratch_volumes: Vec<String>,
 }
 
 fn hardened_host_config(
@@ -168,11 +168,12 @@ pub fn target_config(plan: &TargetPlan) -> ContainerCreateBody {
         tty: Some(false),
         network_disabled: Some(false),
         host_config: Some(HostConfig {
-            mounts: Some(if plan.tmp_volume {
-                vec![tmp_volume_mount()]
-            } else {
-                Vec::new()
-            }),
+            mounts: Some(
+                plan.scratch_volumes
+                    .iter()
+                    .map(|dir| anonymous_volume(dir))
+                    .collect(),
+            ),
             ..hardened_host_config(
                 &plan.runtime,
                 format!("container:{}", plan.holder_id),
@@ -184,11 +185,16 @@ pub fn target_config(plan: &TargetPlan) -> ContainerCreateBody {
     }
 }
 
-/// An anonymous volume (no source: Docker creates it under its own volume directory and
-/// removes it with the container) at `/tmp`. It mounts no existing host path.
-fn tmp_volume_mount() -> Mount {
+/// Directories of the target that are memory file systems unless the container configuration
+/// mounts something there: Docker mounts a tmpfs at `/dev/shm`, and gVisor mounts its own at an
+/// empty `/tmp`.
+pub const SCRATCH_DIRS: &[&str] = &["/tmp", "/dev/shm"];
+
+/// Returns an anonymous volume at `target`. It has no source: Docker creates it under its own
+/// volume directory and removes it with the container, so it mounts no existing host path.
+fn anonymous_volume(target: &str) -> Mount {
     Mount {
-        target: Some("/tmp".to_string()),
+        target: Some(target.to_string()),
         source: None,
         typ: Some(MountType::VOLUME),
         read_only: Some(false),
@@ -235,23 +241,25 @@ mod tests {
             holder_id: "abc".to_string(),
             labels: HashMap::from([(LABEL_SANDBOX.to_string(), "1".to_string())]),
             limits: Limits::default(),
-            tmp_volume: false,
+            scratch_volumes: Vec::new(),
         }
     }
 
     #[test]
-    fn tmp_volume_is_anonymous_and_binds_nothing() {
+    fn scratch_volumes_are_anonymous_and_bind_nothing() {
         let host = target_config(&TargetPlan {
-            tmp_volume: true,
+            scratch_volumes: SCRATCH_DIRS.iter().map(|d| d.to_string()).collect(),
             ..plan()
         })
         .host_config
         .unwrap();
         let mounts = host.mounts.unwrap();
-        assert_eq!(mounts.len(), 1);
-        assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
-        assert_eq!(mounts[0].target.as_deref(), Some("/tmp"));
-        assert_eq!(mounts[0].source, None);
+        assert_eq!(mounts.len(), 2);
+        for (mount, dir) in mounts.iter().zip(SCRATCH_DIRS) {
+            assert_eq!(mount.typ, Some(MountType::VOLUME));
+            assert_eq!(mount.target.as_deref(), Some(*dir));
+            assert_eq!(mount.source, None);
+        }
         assert_eq!(host.binds, Some(Vec::new()));
         assert!(target_config(&plan())
             .host_config

@@ -337,7 +337,13 @@ impl<E: Engine> Sandbox<E> {
             holder_id: holder_id.clone(),
             labels: target_labels,
             limits: options.limits.clone(),
-            tmp_volume: runtime == RUNSC_RUNTIME && !image.volumes.iter().any(|v| v == "/tmp"),
+            // runc writes /tmp to the overlay upper directory, so only /dev/shm needs a volume.
+            scratch_volumes: hardening::SCRATCH_DIRS
+                .iter()
+                .filter(|dir| runtime == RUNSC_RUNTIME || **dir == "/dev/shm")
+                .filter(|dir| !image.volumes.iter().any(|v| v == *dir))
+                .map(|dir| dir.to_string())
+                .collect(),
         };
         let target_name = format!("cordon-{}-target", ids.run_id);
         let target_id = self
@@ -358,6 +364,34 @@ impl<E: Engine> Sandbox<E> {
                 .map(|(dest, source)| (dest.clone(), PathBuf::from(source)))
                 .collect(),
         };
+        // Docker copies an image directory into its new volume with its owner and mode, and a
+        // volume for a directory the image lacks starts as root's 0755. Without the volumes
+        // both directories are memory file systems with mode 1777: Docker mounts one at
+        // /dev/shm whatever the image has there (some base images ship /dev/shm as 0755), and
+        // gVisor mounts one at /tmp when the image's /tmp is empty. The volumes get that mode
+        // in the same cases, so non-root processes can write there as they could without them.
+        let lower = created
+            .lower_dir
+            .as_deref()
+            .map(LowerDirs::from_lowerdir_value);
+        for dir in &plan.scratch_volumes {
+            let image_has_content = lower.as_ref().is_some_and(|l| {
+                use crate::overlay::LowerListing;
+                !l.children(dir).is_empty()
+            });
+            let memory_mode = dir == "/dev/shm" || !image_has_content;
+            let host = created.volume_mounts.iter().find(|(dest, _)| dest == dir);
+            if let (true, Some((_, source))) = (memory_mode, host) {
+                use std::os::unix::fs::PermissionsExt;
+                if let Err(e) =
+                    std::fs::set_permissions(source, std::fs::Permissions::from_mode(0o1777))
+                {
+                    warnings.push(format!(
+                        "failed to set mode 1777 on the {dir} volume {source}: {e}"
+                    ));
+                }
+            }
+        }
         // On runc the uid of every process is read from /proc instead.
         let entrypoint_uid = if runtime == RUNSC_RUNTIME {
             self.image_uid(&target_id, &image.user).await
@@ -610,9 +644,7 @@ impl<E: Engine> Sandbox<E> {
             .await;
         let mut volumes: Vec<(String, bool)> =
             image.volumes.iter().map(|v| (v.clone(), true)).collect();
-        if plan.tmp_volume {
-            volumes.push(("/tmp".to_string(), false));
-        }
+        volumes.extend(plan.scratch_volumes.iter().map(|dir| (dir.clone(), false)));
         let lower = info
             .lower_dir
             .as_deref()
@@ -896,7 +928,7 @@ impl<E: Engine> Sandbox<E> {
     }
 
     /// Adds the files of volumes. `volumes` contains each volume path and whether the image
-    /// declares it (the undeclared one is the anonymous volume that backs `/tmp` on runsc). A
+    /// declares it (the undeclared ones back `/dev/shm`, and `/tmp` on runsc). A
     /// file that the image already had there with the same content is left out, and one with
     /// other content is `changed`.
     #[allow(clippy::too_many_arguments)]
@@ -953,7 +985,7 @@ impl<E: Engine> Sandbox<E> {
                 let note = if *declared {
                     "in a VOLUME the image declares; read from the volume"
                 } else {
-                    "under /tmp, which the sandbox backs with an anonymous volume on runsc"
+                    "in /dev/shm (or /tmp on runsc), which the sandbox backs with an anonymous volume"
                 };
                 obs.files.push(FileRecord {
                     executed: executed.contains(&path),
@@ -1212,10 +1244,11 @@ fn add_transient_files(
     obs.files.extend(transient);
 }
 
-/// Adds files the syscall trace saw written that the change list lacks.
+/// Adds files under `/tmp` and `/dev/shm` that the syscall trace saw written and the file
+/// list lacks.
 ///
-/// gVisor mounts its own in-memory file system over `/tmp` when the image's `/tmp` is empty,
-/// so writes there never reach the container's overlay upper directory.
+/// Both are anonymous volumes on runsc, so the list normally has them. Without those volumes
+/// gVisor keeps both directories in sandbox memory, where the host cannot read them.
 fn add_trace_only_writes(obs: &mut Observations, notes: &mut Vec<String>) {
     let present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
     let unlinked: BTreeSet<String> = obs
@@ -1238,8 +1271,8 @@ fn add_trace_only_writes(obs: &mut Observations, notes: &mut Vec<String>) {
         }
         added.insert(path.clone());
     }
-    if added.iter().any(|p| p.starts_with("/tmp/")) {
-        notes.push("gVisor keeps /tmp in sandbox memory: files written there come from the syscall trace and have no content facts".to_string());
+    if !added.is_empty() {
+        notes.push("some files written under /tmp or /dev/shm were not in their volume: they come from the syscall trace and have no content facts".to_string());
     }
     for path in added {
         obs.files.push(FileRecord {

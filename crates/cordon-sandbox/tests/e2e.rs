@@ -441,12 +441,32 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 #[tokio::test]
-async fn non_root_image_user_uid_recorded() {
+async fn non_root_user_uid_and_writes_recorded() {
     for runtime in [RuntimeChoice::Runsc, RuntimeChoice::Runc] {
-        let Some(report) = run_user_image(runtime, "sleep 1; exit 0").await else {
+        let script = "sleep 1; echo t > /tmp/u.txt; echo s > /dev/shm/u.txt; exit 0";
+        let Some(report) = run_user_image(runtime, script).await else {
             return;
         };
-        let shell = report.processes.first().expect("the shell is recorded");
+        // Non-root processes can write to the memory directories, and their files are read.
+        let shm = report.files.iter().find(|f| f.path == "/dev/shm/u.txt");
+        assert_eq!(
+            shm.and_then(|f| f.sha256.as_deref()),
+            Some(sha256_hex(b"s\n").as_str()),
+            "{runtime:?}: {:?}",
+            report.files
+        );
+        let tmp = report.files.iter().find(|f| f.path == "/tmp/u.txt");
+        assert_eq!(
+            tmp.and_then(|f| f.sha256.as_deref()),
+            Some(sha256_hex(b"t\n").as_str()),
+            "{runtime:?}: {:?}",
+            report.files
+        );
+        let shell = report
+            .processes
+            .iter()
+            .find(|p| p.argv == ["/bin/sh", "-c", script] && !p.forked_only)
+            .unwrap_or_else(|| panic!("{runtime:?}: no shell in {:?}", report.processes));
         assert_eq!(shell.uid, Some(1000), "{runtime:?}: {shell:?}");
         let sleep = report
             .processes
@@ -455,7 +475,11 @@ async fn non_root_image_user_uid_recorded() {
             .unwrap_or_else(|| panic!("{runtime:?}: no sleep exec in {:?}", report.processes));
         assert_eq!(sleep.uid, Some(1000), "{runtime:?}: {sleep:?}");
         assert!(
-            report.processes.iter().all(|p| p.uid == Some(1000)),
+            report
+                .processes
+                .iter()
+                .filter(|p| p.details_complete && !p.argv.is_empty())
+                .all(|p| p.uid == Some(1000)),
             "{runtime:?}: {:?}",
             report.processes
         );
@@ -469,7 +493,11 @@ async fn subshell_fork_without_exec_listed() {
         let Some(report) = run_busybox(runtime, 20, script).await else {
             return;
         };
-        let shell = report.processes.first().expect("the shell is recorded");
+        let shell = report
+            .processes
+            .iter()
+            .find(|p| p.argv == ["/bin/sh", "-c", script] && !p.forked_only)
+            .unwrap_or_else(|| panic!("{runtime:?}: no shell in {:?}", report.processes));
         let forks: Vec<_> = report.processes.iter().filter(|p| p.forked_only).collect();
         assert_eq!(forks.len(), 1, "{runtime:?}: {:?}", report.processes);
         let sub = forks[0];
@@ -505,7 +533,7 @@ impl cordon_sandbox::ContentScanner for RecordingScanner {
 }
 
 #[tokio::test]
-async fn tmp_and_deleted_files_keep_content_on_runsc() {
+async fn memory_dirs_and_deleted_files_keep_content() {
     let Some(sandbox) = sandbox(RuntimeChoice::Runsc).await else {
         return;
     };
@@ -520,7 +548,9 @@ async fn tmp_and_deleted_files_keep_content_on_runsc() {
         "echo '#!/bin/sh' > /tmp/gone.sh; echo 'echo gone-tmp' >> /tmp/gone.sh; ",
         "chmod 755 /tmp/gone.sh; /tmp/gone.sh; sleep 1; rm /tmp/gone.sh; ",
         "echo '#!/bin/sh' > /gone.sh; echo 'echo gone-root' >> /gone.sh; ",
-        "chmod 755 /gone.sh; /gone.sh; sleep 1; rm /gone.sh; exit 0"
+        "chmod 755 /gone.sh; /gone.sh; sleep 1; rm /gone.sh; ",
+        "echo '#!/bin/sh' > /dev/shm/shm.sh; echo 'echo shm' >> /dev/shm/shm.sh; ",
+        "chmod 755 /dev/shm/shm.sh; /dev/shm/shm.sh; exit 0"
     );
     let (opts, _out) = options(
         ImageSource::Engine(BUSYBOX_IMAGE.to_string()),
@@ -533,6 +563,7 @@ async fn tmp_and_deleted_files_keep_content_on_runsc() {
         ("/tmp/drop.sh", "added", "#!/bin/sh\necho dropped\n"),
         ("/tmp/gone.sh", "transient", "#!/bin/sh\necho gone-tmp\n"),
         ("/gone.sh", "transient", "#!/bin/sh\necho gone-root\n"),
+        ("/dev/shm/shm.sh", "added", "#!/bin/sh\necho shm\n"),
     ];
     let scanned = scanned.lock().unwrap().clone();
     for (path, change, content) in expected {
