@@ -262,7 +262,9 @@ fn import_source(
         strict,
         records: 0,
         withdrawn: 0,
+        without_data: 0,
         skipped: 0,
+        first_skip: None,
         updated_at: None,
         warnings,
     };
@@ -277,23 +279,22 @@ fn import_source(
                 import::alpine::import(&source.path, &mut import, &mut writer)?
             }
             SourceKind::Cve5 => import::cve5::import(&source.path, &mut import, &mut writer)?,
+            SourceKind::Nvd => import::nvd::import(&source.path, &mut import, &mut writer)?,
         }
     }
     txn.commit()
         .map_err(|error| DbError::storage(db_path, error))?;
 
-    // A source whose every record was malformed is almost always the wrong KIND or the
-    // wrong file. An empty database built from it would scan as "no findings".
-    if import.records == 0 && import.skipped > 0 {
-        return Err(DbError::InvalidInput {
-            what: format!("{} feed", source.kind.as_str()),
-            location: source.location.clone(),
-            reason: format!(
-                "none of its {} records is valid (is `{}` the right kind for this file?)",
-                import.skipped,
-                source.kind.as_str()
-            ),
-        });
+    // A source with no valid record is almost always the wrong KIND, the wrong file or an
+    // empty directory. A database built from it would scan as "no findings".
+    check_not_empty(source, &import)?;
+    if let Some(first) = &import.first_skip {
+        tracing::warn!(
+            source = name,
+            skipped = import.skipped,
+            first = first.as_str(),
+            "skipped malformed records"
+        );
     }
 
     Ok(SourceInfo {
@@ -305,6 +306,28 @@ fn import_source(
         skipped: import.skipped,
         updated_at: import.updated_at,
         sha256: sha256_of_file(&source.path)?,
+    })
+}
+
+/// Fails when `import` found no valid record in `source`: withdrawn OSV records and CVE
+/// records without CVSS data count as valid.
+fn check_not_empty(source: &PreparedSource, import: &Import<'_>) -> Result<(), DbError> {
+    if import.records + import.withdrawn + import.without_data > 0 {
+        return Ok(());
+    }
+    let kind = source.kind.as_str();
+    let reason = if import.skipped > 0 {
+        format!(
+            "none of its {} records is valid (is `{kind}` the right kind for this file?)",
+            import.skipped
+        )
+    } else {
+        format!("no {kind} records found (is the path right, and is `{kind}` the right kind?)")
+    };
+    Err(DbError::InvalidInput {
+        what: format!("{kind} feed"),
+        location: source.location.clone(),
+        reason,
     })
 }
 

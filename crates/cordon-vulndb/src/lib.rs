@@ -1,7 +1,7 @@
 //! Local vulnerability database.
 //!
-//! [`build`] (or [`Builder`]) imports OSV, Debian Security Tracker, Alpine secdb and CVE
-//! JSON 5 feeds into one redb file; [`update`] downloads the feeds from their public URLs
+//! [`build`] (or [`Builder`]) imports OSV, Debian Security Tracker, Alpine secdb, CVE
+//! JSON 5 and NVD JSON 2.0 feeds into one redb file; [`update`] downloads the feeds from their public URLs
 //! first. [`Database::open`] opens the file read-only and serves the matcher's lookups.
 //!
 //! ```no_run
@@ -45,7 +45,8 @@ pub use record::{
 pub use source::{Location, SourceKind, SourceSpec};
 pub use store::{normalize_package_name, SCHEMA_VERSION};
 pub use update::{
-    update, UpdateConfig, DEFAULT_ALPINE_BASE_URL, DEFAULT_DEBIAN_URL, DEFAULT_OSV_BASE_URL,
+    update, UpdateConfig, DEFAULT_ALPINE_BASE_URL, DEFAULT_DEBIAN_URL, DEFAULT_NVD_BASE_URL,
+    DEFAULT_OSV_BASE_URL, NVD_FIRST_YEAR,
 };
 
 /// Environment variable that overrides the default database path.
@@ -72,7 +73,8 @@ pub struct SourceInfo {
     /// Path or URL it was read from.
     pub location: String,
     /// Number of records imported: OSV advisories, Debian (CVE, source package, release)
-    /// entries, Alpine (id, package, fixed version) entries or CVEs with CVSS data.
+    /// entries, Alpine (id, package, fixed version) entries or CVEs with CVSS data (CVE
+    /// JSON 5, NVD).
     pub records: u64,
     /// OSV records skipped because they are withdrawn.
     #[serde(default)]
@@ -80,7 +82,7 @@ pub struct SourceInfo {
     /// Malformed records skipped with a warning.
     #[serde(default)]
     pub skipped: u64,
-    /// Newest `modified` (OSV) or `dateUpdated` (CVE JSON 5) time among the records, as
+    /// Newest `modified` (OSV), `dateUpdated` (CVE JSON 5) or `lastModified` (NVD) time among the records, as
     /// published.
     #[serde(default)]
     pub updated_at: Option<String>,
@@ -222,7 +224,7 @@ impl Database {
         self.multimap_get(store::OSV, &record_key)
     }
 
-    /// Returns CVSS data for a CVE from imported CVE JSON 5 records.
+    /// Returns CVSS data for a CVE from imported CVE JSON 5 or NVD records.
     pub fn cvss(&self, cve: &str) -> Result<Option<CvssRecord>, DbError> {
         let txn = self.db.begin_read().map_err(|error| self.storage(error))?;
         let table = txn

@@ -125,8 +125,9 @@ pub struct OsvEvent {
     pub limit: Option<String>,
 }
 
-/// CVSS data for one CVE from CVE JSON 5 records (CNA and CISA ADP containers), used to
-/// rate vulnerabilities whose own source gives no severity.
+/// CVSS data for one CVE from CVE JSON 5 records (CNA and CISA ADP containers) or NVD
+/// JSON 2.0 feeds, used to rate vulnerabilities whose own source gives no severity. When
+/// several sources rate a CVE, the last source imported wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CvssRecord {
     /// CVE id.

@@ -20,15 +20,18 @@ pub enum SourceKind {
     AlpineSecdb,
     /// CVE JSON 5 records (CVSS enrichment).
     Cve5,
+    /// NVD JSON 2.0 feeds (CVSS enrichment).
+    Nvd,
 }
 
 impl SourceKind {
     /// Every kind, in the order `--source` help lists them.
-    pub const ALL: [SourceKind; 4] = [
+    pub const ALL: [SourceKind; 5] = [
         SourceKind::Osv,
         SourceKind::DebianTracker,
         SourceKind::AlpineSecdb,
         SourceKind::Cve5,
+        SourceKind::Nvd,
     ];
 
     /// Returns the name used in `KIND=...` specifications and in metadata.
@@ -38,6 +41,7 @@ impl SourceKind {
             SourceKind::DebianTracker => "debian-tracker",
             SourceKind::AlpineSecdb => "alpine-secdb",
             SourceKind::Cve5 => "cve5",
+            SourceKind::Nvd => "nvd",
         }
     }
 }
@@ -57,8 +61,9 @@ impl FromStr for SourceKind {
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| DbError::InvalidSource {
                 spec: text.to_owned(),
-                reason: "unknown kind, expected one of osv, debian-tracker, alpine-secdb, cve5"
-                    .to_owned(),
+                reason:
+                    "unknown kind, expected one of osv, debian-tracker, alpine-secdb, cve5, nvd"
+                        .to_owned(),
             })
     }
 }
@@ -114,7 +119,7 @@ impl FromStr for SourceSpec {
             .ok_or_else(|| invalid("expected KIND=PATH_OR_URL"))?;
         let kind = kind.parse::<SourceKind>().map_err(|_| {
             invalid(&format!(
-                "unknown kind `{kind}`, expected one of osv, debian-tracker, alpine-secdb, cve5"
+                "unknown kind `{kind}`, expected one of osv, debian-tracker, alpine-secdb, cve5, nvd"
             ))
         })?;
         if location.is_empty() {
@@ -151,8 +156,8 @@ mod tests {
 
     #[test]
     fn spec_rejects_unknown_kind() {
-        let error = "nvd=/x".parse::<SourceSpec>().unwrap_err().to_string();
-        assert!(error.contains("unknown kind `nvd`"), "{error}");
+        let error = "nvd2=/x".parse::<SourceSpec>().unwrap_err().to_string();
+        assert!(error.contains("unknown kind `nvd2`"), "{error}");
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub const DEFAULT_OSV_BASE_URL: &str = "https://osv-vulnerabilities.storage.goog
 pub const DEFAULT_DEBIAN_URL: &str = "https://security-tracker.debian.org/tracker/data/json";
 /// Alpine's secdb, with `v3.NN/{main,community}.json` per branch.
 pub const DEFAULT_ALPINE_BASE_URL: &str = "https://secdb.alpinelinux.org";
+/// NVD's JSON 2.0 data feeds, with one `nvdcve-2.0-<YEAR>.json.gz` per CVE year.
+pub const DEFAULT_NVD_BASE_URL: &str = "https://nvd.nist.gov/feeds/json/cve/2.0";
+/// First year of NVD's yearly feeds; the 2002 feed also holds the CVEs of 1999 to 2001.
+pub const NVD_FIRST_YEAR: i32 = 2002;
 
 /// Feeds and URLs of an update.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +37,13 @@ pub struct UpdateConfig {
     pub alpine_branches: Vec<String>,
     /// Alpine repositories fetched per branch.
     pub alpine_repositories: Vec<String>,
+    /// Base URL of NVD's JSON 2.0 feeds; `<base>/nvdcve-2.0-<YEAR>.json.gz` is fetched per
+    /// year. Its CVSS data rates the findings whose own source gives no severity.
+    pub nvd_base_url: String,
+    /// CVE years of the NVD feeds to fetch. Empty skips NVD.
+    pub nvd_years: Vec<i32>,
     /// Optional CVE JSON 5 input (zip URL, local zip or directory) for CVSS enrichment.
+    /// Imported after NVD, so a CVE's CNA or CISA ADP score replaces NVD's.
     pub cve5: Option<String>,
     /// Timeouts and size cap per download.
     pub download: DownloadOptions,
@@ -56,6 +66,8 @@ impl Default for UpdateConfig {
                 .map(String::from)
                 .to_vec(),
             alpine_repositories: ["main", "community"].map(String::from).to_vec(),
+            nvd_base_url: DEFAULT_NVD_BASE_URL.to_owned(),
+            nvd_years: (NVD_FIRST_YEAR..=time::OffsetDateTime::now_utc().year()).collect(),
             cve5: None,
             download: DownloadOptions::default(),
             limits: Limits::default(),
@@ -122,6 +134,26 @@ pub fn update(config: &UpdateConfig, output: &Path) -> Result<BuildReport, DbErr
             path: alpine_directory,
             location: alpine_base.to_owned(),
             name: Some("alpine-secdb".to_owned()),
+        });
+    }
+
+    if !config.nvd_years.is_empty() {
+        let nvd_directory = downloads.path().join("nvd");
+        std::fs::create_dir(&nvd_directory)
+            .map_err(|error| DbError::io(nvd_directory.display(), error))?;
+        let nvd_base = config.nvd_base_url.trim_end_matches('/');
+        for year in &config.nvd_years {
+            let file_name = format!("nvdcve-2.0-{year}.json.gz");
+            fetch(
+                &format!("{nvd_base}/{file_name}"),
+                &format!("nvd/{file_name}"),
+            )?;
+        }
+        sources.push(PreparedSource {
+            kind: SourceKind::Nvd,
+            path: nvd_directory,
+            location: nvd_base.to_owned(),
+            name: Some("nvd".to_owned()),
         });
     }
 

@@ -522,6 +522,50 @@ fn wrong_kind_rejected() {
 }
 
 #[test]
+fn empty_source_directory_rejected() {
+    let empty = tempfile::tempdir().unwrap();
+    for kind in [SourceKind::Osv, SourceKind::Cve5, SourceKind::Nvd] {
+        let (error, _dir) = build_error(&[SourceSpec::path(kind, empty.path())]);
+        let message = error.to_string();
+        assert!(message.contains(&format!("{kind} feed")), "{message}");
+        assert!(
+            message.contains(&empty.path().display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("no {kind} records found")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn osv_zip_rejected_as_nvd_feed() {
+    let (error, _dir) = build_error(&[spec(SourceKind::Nvd, "osv/npm/all.zip")]);
+    let message = error.to_string();
+    assert!(message.contains("invalid NVD JSON 2.0 feed"), "{message}");
+    assert!(message.contains("osv/npm/all.zip"), "{message}");
+}
+
+#[test]
+fn nvd_api_page_imported_as_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("nvd.db");
+    let report = build(&[spec(SourceKind::Nvd, "nvd/api-2.0-samples")], &output).unwrap();
+    // full-page.json has 38 CVEs, 35 of them with CVSS data; single-entry.json has one,
+    // CVE-2022-1576, with CVSS data.
+    assert_eq!(report.metadata.sources[0].records, 36);
+    let db = Database::open(&output).unwrap();
+    let record = db.cvss("CVE-2023-27314").unwrap().unwrap();
+    assert_eq!(
+        record.vector,
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+    );
+    assert_eq!(record.score, Some(7.5));
+    assert_eq!(record.source, "nvd:api-2.0-samples");
+}
+
+#[test]
 fn failed_build_keeps_previous_database() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("cordon.db");

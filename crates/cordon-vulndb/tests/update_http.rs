@@ -16,7 +16,9 @@ fn vulndata() -> PathBuf {
 }
 
 /// A file server on 127.0.0.1 with a free port. Paths map to files under `vulndata`,
-/// except `/truncated/<path>`, which announces the file's full length and sends half.
+/// except `/truncated/<path>`, which announces the file's full length and sends half, and
+/// `/nvd-feeds/nvdcve-2.0-2023.json.gz`, which is the recorded NVD API 2.0 page gzipped:
+/// NVD's yearly JSON 2.0 feeds have the shape of an API 2.0 page.
 struct Server {
     base: String,
 }
@@ -58,8 +60,14 @@ fn serve(mut stream: TcpStream) {
         None => (false, path),
     };
 
+    let (gzip, path) = match path.strip_prefix("/nvd-feeds/") {
+        Some("nvdcve-2.0-2023.json.gz") => (true, NVD_PAGE.to_owned()),
+        _ => (false, path),
+    };
+
     let file = vulndata().join(path.trim_start_matches('/'));
     let body = match std::fs::read(&file) {
+        Ok(body) if !path.contains("..") && gzip => gzip_bytes(&body),
         Ok(body) if !path.contains("..") => body,
         _ => {
             let _ = stream.write_all(
@@ -81,6 +89,16 @@ fn serve(mut stream: TcpStream) {
     let _ = stream.write_all(sent);
 }
 
+const NVD_PAGE: &str = "/nvd/api-2.0-samples/full-page.json";
+/// Newest `lastModified` of the 38 CVEs on the recorded page.
+const NVD_NEWEST_LAST_MODIFIED: &str = "2023-10-18T18:04:04.597";
+
+fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
 fn local_config(server: &Server) -> UpdateConfig {
     UpdateConfig {
         osv_base_url: server.url("/osv"),
@@ -88,6 +106,8 @@ fn local_config(server: &Server) -> UpdateConfig {
         debian_url: Some(server.url("/debian-derived/debian-tracker-derived.json")),
         alpine_base_url: server.url("/alpine/secdb-json-converted/"),
         alpine_branches: vec!["3.10".into(), "v3.11".into()],
+        nvd_base_url: server.url("/nvd-feeds"),
+        nvd_years: vec![2023],
         download: DownloadOptions {
             timeout: Duration::from_secs(60),
             ..DownloadOptions::default()
@@ -119,7 +139,8 @@ fn update_fetches_every_feed() {
             "osv:npm",
             "osv:crates.io",
             "debian-tracker",
-            "alpine-secdb"
+            "alpine-secdb",
+            "nvd"
         ]
     );
 
@@ -127,6 +148,18 @@ fn update_fetches_every_feed() {
     assert_eq!(pypi.records, 2661 - 10);
     assert_eq!(pypi.location, server.url("/osv/PyPI/all.zip"));
     assert_eq!(db.metadata().sources[3].records, 1199);
+    let nvd = &db.metadata().sources[5];
+    assert_eq!(nvd.location, server.url("/nvd-feeds"));
+    assert_eq!(nvd.updated_at.as_deref(), Some(NVD_NEWEST_LAST_MODIFIED));
+    // 35 of the page's 38 CVEs carry CVSS data.
+    assert_eq!(nvd.records, 35);
+    // NVD's own (Primary) CVSS 3.1 assessment wins over the CNA's (Secondary) one.
+    let rated = db.cvss("CVE-2023-45109").unwrap().unwrap();
+    assert_eq!(rated.vector, "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H");
+    assert_eq!(rated.score, Some(8.8));
+    // A CVE with a CNA assessment only keeps that one.
+    let cna_only = db.cvss("CVE-2023-20261").unwrap().unwrap();
+    assert_eq!(cna_only.score, Some(6.5));
 
     assert!(db
         .osv(Ecosystem::Pypi, "pyyaml")

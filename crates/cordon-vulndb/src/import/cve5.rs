@@ -94,6 +94,7 @@ fn import_document(
     import.saw_update_time(record.cve_metadata.date_updated.as_deref());
 
     let Some(containers) = record.containers else {
+        import.without_data += 1;
         return Ok(());
     };
     let from_cna = containers.cna.as_ref().and_then(newest_cvss);
@@ -104,6 +105,7 @@ fn import_document(
             .filter_map(newest_cvss)
             .max_by_key(|(rank, _)| *rank)
     }) else {
+        import.without_data += 1;
         return Ok(());
     };
 

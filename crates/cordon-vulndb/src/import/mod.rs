@@ -10,15 +10,13 @@
 pub(crate) mod alpine;
 pub(crate) mod cve5;
 pub(crate) mod debian;
+pub(crate) mod nvd;
 pub(crate) mod osv;
 
 use serde::{Deserialize, Deserializer};
 
 use crate::input::Limits;
 use crate::DbError;
-
-/// Maximum number of warnings logged per source; the rest are only counted.
-const MAX_LOGGED_WARNINGS: u64 = 20;
 
 /// Maximum number of warning messages kept in a build report.
 pub(crate) const MAX_REPORTED_WARNINGS: usize = 100;
@@ -33,21 +31,27 @@ pub(crate) struct Import<'a> {
     pub strict: bool,
     pub records: u64,
     pub withdrawn: u64,
+    /// Valid records that carry nothing to store (CVE records without CVSS data).
+    pub without_data: u64,
     pub skipped: u64,
+    /// The first skipped record's error, logged once when the source is done.
+    pub first_skip: Option<String>,
     /// Newest modification time named by the imported records (RFC 3339 text as published).
     pub updated_at: Option<String>,
     pub warnings: &'a mut Vec<String>,
 }
 
 impl Import<'_> {
-    /// Skips a bad record with a warning, or fails in strict mode.
+    /// Skips a bad record with a warning, or fails in strict mode. Nothing is logged
+    /// here: the build logs one line per source once it has counted the valid records,
+    /// so a source of the wrong kind fails with its error alone.
     pub(crate) fn skip(&mut self, error: DbError) -> Result<(), DbError> {
         if self.strict {
             return Err(error);
         }
         self.skipped += 1;
-        if self.skipped <= MAX_LOGGED_WARNINGS {
-            tracing::warn!(source = self.name, %error, "skipped record");
+        if self.first_skip.is_none() {
+            self.first_skip = Some(error.to_string());
         }
         if self.warnings.len() < MAX_REPORTED_WARNINGS {
             self.warnings.push(error.to_string());
