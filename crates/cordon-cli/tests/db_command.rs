@@ -99,10 +99,10 @@ fn db_build_missing_source_exits_2() {
 #[test]
 fn db_build_unknown_kind_exits_2() {
     cordon()
-        .args(["db", "build", "--source", "nvd=/x", "--output", "x.db"])
+        .args(["db", "build", "--source", "nvd2=/x", "--output", "x.db"])
         .assert()
         .code(2)
-        .stderr(contains("unknown kind `nvd`"));
+        .stderr(contains("unknown kind `nvd2`"));
 }
 
 #[test]
@@ -128,5 +128,44 @@ fn db_build_wrong_kind_for_file_exits_2() {
         .code(2)
         .stderr(contains("none of its"))
         .stderr(contains("debian-tracker-derived.json"));
+    assert!(!db.exists(), "a failed build leaves no database");
+}
+
+#[test]
+fn db_build_wrong_kind_prints_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cordon.db");
+    let alpine = vulndata().join("alpine/secdb-json-converted/v3.11");
+    let output = cordon()
+        .args(["db", "build", "--source"])
+        .arg(format!("osv={}", alpine.display()))
+        .arg("--output")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("none of its 2 records is valid"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn db_build_empty_directory_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let db = dir.path().join("cordon.db");
+    cordon()
+        .args(["db", "build", "--source"])
+        .arg(format!("osv={}", empty.display()))
+        .arg("--output")
+        .arg(&db)
+        .assert()
+        .code(2)
+        .stderr(contains("no osv records found"))
+        .stderr(contains(empty.display().to_string()));
     assert!(!db.exists(), "a failed build leaves no database");
 }

@@ -26,8 +26,8 @@ enum DbCommand {
 
 #[derive(Debug, Args)]
 struct BuildArgs {
-    /// Feed to import, as KIND=PATH_OR_URL; KIND is osv, debian-tracker, alpine-secdb or
-    /// cve5. Repeat the option for several feeds. A URL is downloaded first.
+    /// Feed to import, as KIND=PATH_OR_URL; KIND is osv, debian-tracker, alpine-secdb, cve5
+    /// or nvd. Repeat the option for several feeds. A URL is downloaded first.
     #[arg(long = "source", value_name = "KIND=PATH_OR_URL", required = true)]
     sources: Vec<SourceSpec>,
 
@@ -67,8 +67,18 @@ struct UpdateArgs {
     #[arg(long = "alpine-branch", value_name = "3.NN")]
     alpine_branches: Vec<String>,
 
-    /// CVE JSON 5 records (zip URL, local zip or directory) for CVSS scores of CVEs whose
-    /// feed gives no severity.
+    /// Base URL of NVD's JSON 2.0 feeds; <BASE>/nvdcve-2.0-<YEAR>.json.gz is fetched for
+    /// the CVSS scores of CVEs whose feed gives no severity.
+    #[arg(long, value_name = "BASE", default_value = cordon_vulndb::DEFAULT_NVD_BASE_URL)]
+    nvd_url: String,
+
+    /// CVE year of the NVD feeds to fetch (2024). Repeat for several; replaces the default
+    /// list, 2002 to the current year.
+    #[arg(long = "nvd-year", value_name = "YEAR")]
+    nvd_years: Vec<i32>,
+
+    /// CVE JSON 5 records (zip URL, local zip or directory) for CVSS scores, imported after
+    /// NVD so that a CVE's CNA score replaces NVD's.
     #[arg(long, value_name = "PATH_OR_URL")]
     cve5: Option<String>,
 
@@ -86,6 +96,8 @@ enum Feed {
     Debian,
     /// Alpine secdb.
     Alpine,
+    /// NVD JSON 2.0 feeds (CVSS scores).
+    Nvd,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +144,7 @@ fn run_update(args: UpdateArgs) -> anyhow::Result<ExitCode> {
         osv_base_url: args.osv_url,
         debian_url: Some(args.debian_url),
         alpine_base_url: args.alpine_url,
+        nvd_base_url: args.nvd_url,
         cve5: args.cve5,
         ..UpdateConfig::default()
     };
@@ -141,11 +154,15 @@ fn run_update(args: UpdateArgs) -> anyhow::Result<ExitCode> {
     if !args.alpine_branches.is_empty() {
         config.alpine_branches = args.alpine_branches;
     }
+    if !args.nvd_years.is_empty() {
+        config.nvd_years = args.nvd_years;
+    }
     for feed in args.skip {
         match feed {
             Feed::Osv => config.osv_ecosystems.clear(),
             Feed::Debian => config.debian_url = None,
             Feed::Alpine => config.alpine_branches.clear(),
+            Feed::Nvd => config.nvd_years.clear(),
         }
     }
 
