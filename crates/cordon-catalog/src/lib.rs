@@ -8,7 +8,11 @@
 //! - [`python`] reads `*.dist-info/METADATA`, `*.egg-info/PKG-INFO` and single-file
 //!   `*.egg-info`;
 //! - [`npm`] reads `node_modules/**/package.json`, `package-lock.json` and
-//!   `node_modules/.package-lock.json`.
+//!   `node_modules/.package-lock.json`;
+//! - [`java`] reads Java archives (`.jar`, `.war`, `.ear`, `.jpi`, `.hpi`) and the
+//!   archives nested in them, for Maven artifacts;
+//! - [`golang`] reads the build information of Go binaries (ELF) for Go modules and the
+//!   standard library.
 //!
 //! The image reader keeps file contents only for paths accepted by [`wants_content`], so
 //! the catalogers see exactly the files they parse. A package database that cannot be
@@ -23,6 +27,8 @@
 pub mod apk;
 pub mod control;
 pub mod dpkg;
+pub mod golang;
+pub mod java;
 mod layer;
 pub mod npm;
 pub mod os;
@@ -63,7 +69,10 @@ pub fn wants_content(path: &str) -> bool {
     {
         return dpkg::is_status_d_entry(name);
     }
-    python::is_metadata_path(path) || npm::is_npm_path(path)
+    python::is_metadata_path(path)
+        || npm::is_npm_path(path)
+        || java::is_archive_path(path)
+        || golang::is_candidate_path(path)
 }
 
 /// Catalogs the OS release and installed packages of `rootfs`.
@@ -85,6 +94,8 @@ pub fn catalog(rootfs: &Rootfs, layers: &[LayerRef]) -> Catalog {
     packages.extend(apk::catalog(&context, &mut warnings));
     packages.extend(python::catalog(&context, &mut warnings));
     packages.extend(npm::catalog(&context, &mut warnings));
+    packages.extend(java::catalog(&context, &mut warnings));
+    packages.extend(golang::catalog(&context, &mut warnings));
 
     packages.sort_by(|a, b| {
         (a.ecosystem, &a.name, &a.version, &a.location, &a.arch).cmp(&(

@@ -558,6 +558,11 @@ fn wants_content_selects_catalog_inputs() {
         "srv/app/package-lock.json",
         "srv/app/node_modules/.package-lock.json",
         "/etc/os-release",
+        "opt/app/lib/log4j-core-2.14.1.jar",
+        "opt/app/app.war",
+        // Files without an extension may be Go binaries, read for their build information.
+        "usr/bin/python3",
+        "app",
     ];
     for path in kept {
         assert!(wants_content(path), "{path} should be kept");
@@ -570,7 +575,8 @@ fn wants_content_selects_catalog_inputs() {
         "srv/app/package.json",
         "srv/app/node_modules/express/lib/package.json",
         "usr/share/nodejs/acorn/package.json",
-        "usr/bin/python3",
+        "usr/share/zoneinfo/UTC",
+        "usr/lib/x86_64-linux-gnu/libc.so.6",
     ];
     for path in dropped {
         assert!(!wants_content(path), "{path} should be dropped");

@@ -163,6 +163,7 @@ fn distroless_status_d_packages() {
     let names: BTreeSet<&str> = result
         .packages
         .iter()
+        .filter(|package| package.ecosystem == Ecosystem::Deb)
         .map(|package| package.name.as_str())
         .collect();
     let expected = [
@@ -188,4 +189,157 @@ fn distroless_status_d_packages() {
         result.distro.as_ref().map(|distro| distro.id.as_str()),
         Some("debian")
     );
+}
+
+fn maven_and_go(result: &Catalog) -> BTreeSet<(String, String, String)> {
+    result
+        .packages
+        .iter()
+        .filter(|package| matches!(package.ecosystem, Ecosystem::Maven | Ecosystem::Go))
+        .map(|package| {
+            (
+                package.name.clone(),
+                package.version.clone(),
+                package.location.clone(),
+            )
+        })
+        .collect()
+}
+
+fn triple(name: &str, version: &str, location: &str) -> (String, String, String) {
+    (name.to_string(), version.to_string(), location.to_string())
+}
+
+/// The jars `build-corpus.sh` copies into `/opt/app`: the Apache log4j 2.14.1 jars, a
+/// renamed copy of log4j-core, and a fat jar nesting log4j-core and log4j-api.
+#[test]
+fn java_app_log4j_jars_found() {
+    let Some(path) = corpus_image("java-app") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    let found = maven_and_go(&result);
+    let core = "org.apache.logging.log4j:log4j-core";
+    let api = "org.apache.logging.log4j:log4j-api";
+    for expected in [
+        triple(core, "2.14.1", "opt/app/lib/log4j-core-2.14.1.jar"),
+        triple(core, "2.14.1", "opt/app/lib/logging-backend.jar"),
+        triple(
+            core,
+            "2.14.1",
+            "opt/app/app.jar!BOOT-INF/lib/log4j-core-2.14.1.jar",
+        ),
+        triple(api, "2.14.1", "opt/app/lib/log4j-api-2.14.1.jar"),
+        triple(
+            api,
+            "2.14.1",
+            "opt/app/app.jar!BOOT-INF/lib/log4j-api-2.14.1.jar",
+        ),
+        triple(
+            "org.apache.logging.log4j:log4j-1.2-api",
+            "2.14.1",
+            "opt/app/lib/log4j-1.2-api-2.14.1.jar",
+        ),
+        triple(
+            "org.apache.logging.log4j:log4j-slf4j-impl",
+            "2.14.1",
+            "opt/app/lib/log4j-slf4j-impl-2.14.1.jar",
+        ),
+        triple("com.example:corpus-java-app", "1.0.0", "opt/app/app.jar"),
+    ] {
+        assert!(
+            found.contains(&expected),
+            "missing {expected:?} in {found:#?}"
+        );
+    }
+
+    // Debian's liblog4j2-java 2.19.0 installs log4j-core.jar under /usr/share/java.
+    assert!(found.contains(&triple(core, "2.19.0", "usr/share/java/log4j-core.jar")));
+
+    // The flink jars have no pom.properties. Their manifests name the group
+    // (`Implementation-Vendor-Id`) and version; the artifact comes from
+    // `Implementation-Title` when it is an identifier, else from the file name.
+    for expected in [
+        triple(
+            "org.apache.flink:flink-json",
+            "1.14.0",
+            "opt/app/lib/flink-json-1.14.0.jar",
+        ),
+        triple(
+            "org.apache.flink:flink-csv",
+            "1.14.0",
+            "opt/app/lib/flink-csv-1.14.0.jar",
+        ),
+        triple(
+            "org.apache.flink:flink-shaded-zookeeper-3.4",
+            "3.4.14-14.0",
+            "opt/app/lib/flink-shaded-zookeeper-3.4.14.jar",
+        ),
+    ] {
+        assert!(
+            found.contains(&expected),
+            "missing {expected:?} in {found:#?}"
+        );
+    }
+
+    let app_layer = result
+        .packages
+        .iter()
+        .find(|package| package.location == "opt/app/app.jar")
+        .and_then(|package| package.layer.clone())
+        .unwrap();
+    assert!(!app_layer.diff_id.is_empty());
+    assert!(
+        result.warnings.is_empty(),
+        "unexpected warnings: {:?}",
+        result.warnings
+    );
+}
+
+/// `gotool` is built with Go 1.19.8 in module mode against x/net and x/text v0.7.0;
+/// `restic` is Debian's GOPATH-mode build with Go 1.19.8, whose build information names
+/// only the main package path.
+#[test]
+fn go_binary_modules_and_stdlib() {
+    let Some(path) = corpus_image("go-binary") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    let found = maven_and_go(&result);
+    let gotool = "usr/local/bin/gotool";
+    let restic = "usr/bin/restic";
+    let expected: BTreeSet<_> = [
+        triple("example.com/corpus/gotool", "(devel)", gotool),
+        triple("golang.org/x/net", "v0.7.0", gotool),
+        triple("golang.org/x/text", "v0.7.0", gotool),
+        triple("stdlib", "1.19.8", gotool),
+        triple("github.com/restic/restic/cmd/restic", "(devel)", restic),
+        triple("stdlib", "1.19.8", restic),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(found, expected);
+    let purls: BTreeSet<&str> = result.packages.iter().map(|p| p.purl.as_str()).collect();
+    assert!(
+        purls.contains("pkg:golang/golang.org/x/net@v0.7.0"),
+        "{purls:?}"
+    );
+    assert!(purls.contains("pkg:golang/stdlib@1.19.8"), "{purls:?}");
+}
+
+#[test]
+fn distroless_app_go_modules() {
+    let Some(path) = corpus_image("distroless-like") else {
+        return;
+    };
+    let result = catalog_archive(&path);
+    let expected: BTreeSet<_> = [
+        triple("example.com/corpus/gotool", "(devel)", "app"),
+        triple("golang.org/x/net", "v0.7.0", "app"),
+        triple("golang.org/x/text", "v0.7.0", "app"),
+        triple("stdlib", "1.19.8", "app"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(maven_and_go(&result), expected);
 }

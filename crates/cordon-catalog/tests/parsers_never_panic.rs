@@ -1,6 +1,6 @@
 //! The byte parsers accept any input without panicking.
 
-use cordon_catalog::{apk, control, dpkg, npm, os, python};
+use cordon_catalog::{apk, control, dpkg, golang, java, npm, os, python};
 use proptest::prelude::*;
 
 fn control_like() -> impl Strategy<Value = Vec<u8>> {
@@ -24,6 +24,11 @@ proptest! {
         let _ = npm::parse_package_json(&data);
         let _ = npm::parse_lockfile(&data);
         let _ = os::parse_os_release(&data);
+        let _ = java::parse_pom_properties(&data);
+        let _ = java::parse_manifest(&data);
+        let _ = java::read_archive(&data, "fuzz.jar", &mut Vec::new());
+        let _ = golang::read_build_info(&data);
+        let _ = golang::parse_modinfo(&data);
     }
 
     #[test]
