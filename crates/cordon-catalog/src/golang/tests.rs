@@ -43,7 +43,7 @@ fn elf(payload: &[u8], section: bool) -> Vec<u8> {
         let names = b"\0.go.buildinfo\0.shstrtab\0";
         let names_offset = file.len();
         file.extend_from_slice(names);
-        while file.len() % 8 != 0 {
+        while !file.len().is_multiple_of(8) {
             file.push(0);
         }
         shoff = file.len() as u64;
