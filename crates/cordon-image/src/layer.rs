@@ -1,7 +1,7 @@
 //! Streaming one layer blob: decompression, digest checks, limits and classification of
 //! its tar entries.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,12 +11,11 @@ use tar::EntryType;
 use crate::limits::{HashingReader, LimitReader, Totals};
 use crate::manifest::LayerBlob;
 use crate::store::Store;
+use crate::stream::{LayerStream, THREADED_HASH_MIN_BYTES};
 use crate::{normalize_path, ImageError, Limits, Warning, WarningKind};
 
 /// Buffer between the blob file and the decompressor.
 const COMPRESSED_BUFFER: usize = 256 * 1024;
-/// Buffer between the decompressor and the tar reader; limit checks run once per fill.
-const DECOMPRESSED_BUFFER: usize = 256 * 1024;
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
@@ -175,7 +174,7 @@ impl<'a> ReadContext<'a> {
         warnings: &mut Vec<Warning>,
         on_event: &mut EventHandler<'_>,
     ) -> Result<(), ImageError> {
-        let (raw, _size) =
+        let (raw, raw_size) =
             self.store
                 .open(&blob.member)?
                 .ok_or_else(|| ImageError::MissingFile {
@@ -195,13 +194,15 @@ impl<'a> ReadContext<'a> {
         };
 
         // Pick the decompressor from the first bytes; the media type only has to agree.
-        let compressed_count = Arc::new(AtomicU64::new(0));
-        let mut buffered = BufReader::with_capacity(
-            COMPRESSED_BUFFER,
-            HashingReader::new(raw, Arc::clone(&compressed_count)),
-        );
-        let head = buffered.fill_buf().map_err(io_error)?;
-        let compression = Compression::from_magic(head);
+        // The compressed bytes are hashed only for a compressed blob with a known digest.
+        // An uncompressed blob's digest is its diff_id, which the layer stream computes.
+        let mut raw = raw;
+        let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
+        (&mut raw)
+            .take(ZSTD_MAGIC.len() as u64)
+            .read_to_end(&mut head)
+            .map_err(io_error)?;
+        let compression = Compression::from_magic(&head);
         if let Some(declared) = blob
             .media_type
             .as_deref()
@@ -211,10 +212,20 @@ impl<'a> ReadContext<'a> {
                 return Err(corrupt(format!(
                     "media type {} does not match the data, which starts with {:02x?}",
                     blob.media_type.as_deref().unwrap_or_default(),
-                    &head[..head.len().min(4)]
+                    head
                 )));
             }
         }
+        let hash_compressed = blob.blob_digest.is_some() && compression != Compression::None;
+        let compressed_count = Arc::new(AtomicU64::new(0));
+        let buffered = BufReader::with_capacity(
+            COMPRESSED_BUFFER,
+            HashingReader::new(
+                io::Cursor::new(head).chain(raw),
+                Arc::clone(&compressed_count),
+                hash_compressed,
+            ),
+        );
         let decoder = match compression {
             Compression::None => Decoder::Plain(buffered),
             Compression::Gzip => {
@@ -226,17 +237,22 @@ impl<'a> ReadContext<'a> {
             ),
         };
         let limited = LimitReader::new(decoder, compressed_count, self.limits, &self.totals);
-        let mut archive = tar::Archive::new(BufReader::with_capacity(DECOMPRESSED_BUFFER, limited));
+        let threaded = raw_size >= THREADED_HASH_MIN_BYTES;
 
-        let walked = self.walk_entries(index, &mut archive, warnings, on_event);
-        let mut tar_stream = archive.into_inner();
-        // The diff_id covers the whole stream, including padding after the tar
-        // end-of-archive blocks, so the rest is read too.
-        let drained = match &walked {
-            Ok(()) => io::copy(&mut tar_stream, &mut io::sink()),
-            Err(_) => Ok(0),
-        };
-        let limited = tar_stream.into_inner();
+        let (limited, walked, drained) = std::thread::scope(|scope| {
+            let mut archive = tar::Archive::new(LayerStream::new(limited, scope, threaded));
+            let walked = self.walk_entries(index, &mut archive, warnings, on_event);
+            let stream = archive.into_inner();
+            // The diff_id covers the whole stream, including padding after the tar
+            // end-of-archive blocks, so the rest is read too.
+            match walked {
+                Ok(()) => {
+                    let (limited, finished) = stream.finish();
+                    (limited, Ok(()), finished)
+                }
+                Err(error) => (stream.into_inner(), Err(error), Ok((String::new(), 0))),
+            }
+        });
         if let Some(limit) = limited.violation.clone() {
             return Err(ImageError::LimitExceeded {
                 image: self.image().to_path_buf(),
@@ -245,14 +261,17 @@ impl<'a> ReadContext<'a> {
             });
         }
         walked.map_err(|error| name_blob(error, &blob.member))?;
+        let (diff_id, trailing) = drained.map_err(|error| corrupt(error.to_string()))?;
         // The tar reader stops after the first end-of-archive block, so the second one
         // must still be in the stream. A stream without it was cut short.
-        let ends_early = drained.map_err(|error| corrupt(error.to_string()))? < 512;
+        let ends_early = trailing < 512;
 
-        let (decoder, diff_id) = limited.into_parts();
-        let mut buffered = decoder.into_inner();
+        let mut buffered = limited.into_inner().into_inner();
         io::copy(&mut buffered, &mut io::sink()).map_err(io_error)?;
-        let blob_digest = buffered.into_inner().digest();
+        let blob_digest = match buffered.into_inner().digest() {
+            Some(digest) => digest,
+            None => diff_id.clone(),
+        };
         let digests_differ = diff_id != blob.diff_id
             || blob
                 .blob_digest
@@ -286,7 +305,7 @@ impl<'a> ReadContext<'a> {
         Ok(())
     }
 
-    fn walk_entries<R: Read>(
+    fn walk_entries<R: Read + Seek>(
         &self,
         index: usize,
         archive: &mut tar::Archive<R>,
@@ -299,7 +318,7 @@ impl<'a> ReadContext<'a> {
             blob: String::new(),
             reason: error.to_string(),
         };
-        for entry in archive.entries().map_err(corrupt)? {
+        for entry in archive.entries_with_seek().map_err(corrupt)? {
             let mut entry = entry.map_err(corrupt)?;
             let entries = self.totals.entries.fetch_add(1, Ordering::Relaxed) + 1;
             if entries > self.limits.max_entries {

@@ -46,6 +46,7 @@ mod manifest;
 mod rootfs;
 mod source;
 mod store;
+mod stream;
 mod union;
 
 #[cfg(feature = "testing")]

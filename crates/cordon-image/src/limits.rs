@@ -53,46 +53,49 @@ pub(crate) struct Totals {
     pub(crate) entries: AtomicU64,
 }
 
-/// Reader that hashes and counts the bytes passing through it.
+/// Reader that counts the bytes passing through it and, when asked to, hashes them.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     count: Arc<AtomicU64>,
 }
 
 impl<R: Read> HashingReader<R> {
-    pub(crate) fn new(inner: R, count: Arc<AtomicU64>) -> Self {
+    /// Wraps `inner`, counting into `count` and hashing only when `hash` is true.
+    pub(crate) fn new(inner: R, count: Arc<AtomicU64>, hash: bool) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             count,
         }
     }
 
-    /// Returns `sha256:<hex>` of everything read so far.
-    pub(crate) fn digest(self) -> String {
-        format!("sha256:{}", hex::encode(self.hasher.finalize()))
+    /// Returns `sha256:<hex>` of everything read so far, or `None` when not hashing.
+    pub(crate) fn digest(self) -> Option<String> {
+        self.hasher
+            .map(|hasher| format!("sha256:{}", hex::encode(hasher.finalize())))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
 
-/// Reader over a decompressed layer stream that hashes it (the diff_id) and stops with
-/// an error once a byte or ratio cap is passed.
+/// Reader over a decompressed layer stream that stops with an error once a byte or ratio
+/// cap is passed.
 ///
 /// The violated limit is stored in `violation`, because the tar reader wraps the I/O
 /// error it gets and the original error cannot be recovered from it reliably. Once a
 /// limit is passed every later read fails too.
 pub(crate) struct LimitReader<'a, R> {
     inner: R,
-    hasher: Sha256,
     read: u64,
     compressed: Arc<AtomicU64>,
     limits: &'a Limits,
@@ -109,7 +112,6 @@ impl<'a, R: Read> LimitReader<'a, R> {
     ) -> Self {
         LimitReader {
             inner,
-            hasher: Sha256::new(),
             read: 0,
             compressed,
             limits,
@@ -118,11 +120,8 @@ impl<'a, R: Read> LimitReader<'a, R> {
         }
     }
 
-    pub(crate) fn into_parts(self) -> (R, String) {
-        (
-            self.inner,
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-        )
+    pub(crate) fn into_inner(self) -> R {
+        self.inner
     }
 
     fn check(&self, added: u64) -> Option<String> {
@@ -164,7 +163,6 @@ impl<R: Read> Read for LimitReader<'_, R> {
             self.violation = Some(limit.clone());
             return Err(io::Error::other(limit));
         }
-        self.hasher.update(&buf[..n]);
         Ok(n)
     }
 }
