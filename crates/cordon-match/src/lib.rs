@@ -10,6 +10,7 @@
 
 mod alpine;
 mod debian;
+mod merge;
 mod osv;
 mod severity;
 
@@ -32,6 +33,12 @@ pub enum MatchError {
 }
 
 /// Findings and the problems met while matching.
+///
+/// Findings of one package whose advisories share an id or alias, directly or through
+/// other findings, are merged into one finding: it is reported under the lowest CVE id of
+/// the group (else the lowest GHSA id, else the lowest id), lists every other id as an
+/// alias, takes the highest rated member's level and the lowest fixed version any member
+/// names, and joins the members' data sources and match reasons.
 #[derive(Debug, Default)]
 pub struct MatchResult {
     /// Findings, sorted by severity (most severe first), then id and package.
@@ -172,7 +179,7 @@ fn dedup_and_sort(findings: &mut Vec<Finding>) {
         );
         unique.entry(key).or_insert(finding);
     }
-    findings.extend(unique.into_values());
+    findings.extend(merge::merge_aliased(unique.into_values().collect()));
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -57,16 +57,17 @@ impl<'db> SeverityResolver<'db> {
         }
     }
 
-    /// Rates an id and its aliases from imported CVSS data, trying `id` first and then
-    /// every alias that is a CVE.
+    /// Rates an id and its aliases from imported CVSS data (NVD, CVE JSON 5), trying `id`
+    /// first and then every alias that is a CVE, and skipping CVEs whose data has no
+    /// usable score.
     pub fn from_cve_cvss(&self, ids: &[&str]) -> Option<(Severity, SeverityRating)> {
-        for id in ids.iter().filter(|id| id.starts_with("CVE-")) {
-            if let Some(rating) = self.cached_cvss(id) {
+        ids.iter()
+            .filter(|id| id.starts_with("CVE-"))
+            .filter_map(|id| self.cached_cvss(id))
+            .find_map(|rating| {
                 let score = rating.cvss_score?;
-                return Some((Severity::from_cvss_score(score), rating));
-            }
-        }
-        None
+                Some((Severity::from_cvss_score(score), rating))
+            })
     }
 
     /// Rates OSV `severity[]` entries, preferring the newest CVSS version.

@@ -284,7 +284,9 @@ fn debian_statuses_kept_not_dropped() {
 fn non_debian_dpkg_packages_warn() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tracker = dir.path().join("tracker.json");
-    fs::write(&tracker, "{}").expect("write tracker");
+    // A build needs one valid record; this one is for another release.
+    let document = json!({"bash": {"CVE-2020-0001": {"releases": {"bookworm": {"status": "open", "urgency": "low"}}}}});
+    fs::write(&tracker, document.to_string()).expect("write tracker");
     let db = database(dir.path(), &[(SourceKind::DebianTracker, &tracker)]);
     let bash = package(Ecosystem::Deb, "bash", "5.1-6ubuntu1", None);
     let distro = Distro {
