@@ -180,10 +180,24 @@ async fn no_container_is_privileged_or_shares_host() {
             host.binds.as_ref().is_none_or(|b| b.is_empty()),
             "{name} has bind mounts"
         );
-        assert!(
-            host.mounts.as_ref().is_none_or(|m| m.is_empty()),
-            "{name} has mounts"
-        );
+        // The only mounts allowed are anonymous volumes (no source, so no host path) at the
+        // directories that would otherwise be memory file systems.
+        for mount in host.mounts.iter().flatten() {
+            assert_eq!(
+                mount.typ,
+                Some(bollard::models::MountType::VOLUME),
+                "{name} has a mount that is not a volume: {mount:?}"
+            );
+            assert_eq!(
+                mount.source, None,
+                "{name} mounts a named source: {mount:?}"
+            );
+            let target = mount.target.as_deref().unwrap_or("");
+            assert!(
+                cordon_sandbox::hardening::SCRATCH_DIRS.contains(&target),
+                "{name} mounts {target}"
+            );
+        }
         assert!(
             host.devices.as_ref().is_none_or(|d| d.is_empty()),
             "{name} has devices"
