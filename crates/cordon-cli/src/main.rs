@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = commands::Cli::parse();
-    commands::run(cli)
+    match commands::Cli::try_parse() {
+        Ok(cli) => commands::run(cli),
+        Err(error) => commands::report_usage_error(&error),
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use cordon_model::{
     Distro, Finding, MalwareEngine, MalwareFinding, MalwareWarning, Package, Severity,
 };
-use cordon_policy::GateResult;
+use cordon_policy::{GateResult, IgnoredFinding};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON report schema; raised on any incompatible change.
@@ -86,6 +86,12 @@ pub struct ScanSettings {
     pub platform: Option<String>,
     /// Path of the vulnerability database.
     pub db_path: String,
+    /// Ignore file applied, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_file: Option<String>,
+    /// OpenVEX documents applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vex: Vec<String>,
 }
 
 /// One source in the database.
@@ -196,6 +202,10 @@ pub struct ScanReport {
     /// Coverage of the malware scan; `None` when it did not run.
     #[serde(default)]
     pub malware_scan: Option<MalwareScanInfo>,
+    /// Findings an ignore file entry or a VEX statement suppressed; the gate does not
+    /// count them and `findings`, `malware` and `summary` leave them out.
+    #[serde(default)]
+    pub ignored: Vec<IgnoredFinding>,
     /// Packages cataloged.
     pub packages: Vec<Package>,
     /// Non-fatal problems met while reading, cataloging and matching.

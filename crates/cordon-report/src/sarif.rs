@@ -1,7 +1,9 @@
 //! SARIF 2.1.0 output, shaped for GitHub code scanning.
 //!
 //! GitHub reads `properties.security-severity` (a CVSS-like number as a string) on rules
-//! to rank alerts. It also needs a physical location on every result, so a finding is
+//! to rank alerts: over 9.0 is critical, 7.0 to 8.9 high, 4.0 to 6.9 medium, 3.9 or less
+//! low (GitHub's "SARIF support for code scanning" page). Findings rated Unknown carry no
+//! score, so GitHub ranks them by their `level` rather than as the lowest band. It also needs a physical location on every result, so a finding is
 //! located at the file that proves the package (for example `var/lib/dpkg/status`).
 
 use std::collections::BTreeMap;
@@ -75,7 +77,7 @@ fn rule(finding: &Finding) -> Value {
         .summary
         .clone()
         .unwrap_or_else(|| finding.id.clone());
-    json!({
+    let mut rule = json!({
         "id": finding.id,
         "name": finding.id,
         "shortDescription": { "text": summary },
@@ -83,10 +85,13 @@ fn rule(finding: &Finding) -> Value {
         "helpUri": help_uri(&finding.id),
         "help": { "text": format!("{}: {summary}", finding.id) },
         "properties": {
-            "security-severity": security_severity(finding),
             "tags": ["vulnerability", "security", finding.severity.as_str()],
         }
-    })
+    });
+    if let Some(score) = security_severity(finding) {
+        rule["properties"]["security-severity"] = json!(score);
+    }
+    rule
 }
 
 fn result(finding: &Finding, rule_index: usize, report: &ScanReport) -> Value {
@@ -148,10 +153,12 @@ fn malware_rule(finding: &MalwareFinding) -> Value {
         "fullDescription": { "text": format!("{} ({} rule {} in {})", finding.description, finding.engine, finding.rule_id, finding.namespace) },
         "help": { "text": finding.description },
         "properties": {
-            "security-severity": band_midpoint(finding.severity),
             "tags": tags,
         }
     });
+    if let Some(score) = band_midpoint(finding.severity) {
+        rule["properties"]["security-severity"] = json!(score);
+    }
     if let Some(reference) = finding
         .reference
         .as_deref()
@@ -223,31 +230,33 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// Returns the CVSS score when known and within 0.0-10.0 (NaN is not), else the
-/// midpoint of the severity's band.
-fn security_severity(finding: &Finding) -> String {
+/// Returns the CVSS score when known and within 0.0-10.0 (NaN is not), else a score
+/// inside the severity's band.
+fn security_severity(finding: &Finding) -> Option<String> {
     if let Some(score) = finding
         .severity_source
         .as_ref()
         .and_then(|rating| rating.cvss_score)
         .filter(|score| (0.0..=10.0).contains(score))
     {
-        return format!("{score:.1}");
+        return Some(format!("{score:.1}"));
     }
     band_midpoint(finding.severity)
 }
 
-/// Returns a score inside the CVSS band of `severity`, as SARIF text.
-fn band_midpoint(severity: Severity) -> String {
+/// Returns a score inside GitHub's band for `severity`, as SARIF text, or `None` for
+/// Unknown, which has no band (0.0 would read as the lowest rank, not as unknown).
+fn band_midpoint(severity: Severity) -> Option<String> {
     let score = match severity {
         Severity::Defcon1 => 10.0,
         Severity::Critical => 9.5,
         Severity::High => 8.0,
         Severity::Medium => 5.5,
         Severity::Low => 2.0,
-        Severity::Negligible | Severity::Unknown => 0.0,
+        Severity::Negligible => 1.0,
+        Severity::Unknown => return None,
     };
-    format!("{score:.1}")
+    Some(format!("{score:.1}"))
 }
 
 fn help_uri(id: &str) -> String {
@@ -260,7 +269,31 @@ fn help_uri(id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::artifact_uri;
+    use cordon_model::Severity;
+
+    use super::{artifact_uri, band_midpoint};
+
+    #[test]
+    fn unknown_severity_has_no_score() {
+        assert_eq!(band_midpoint(Severity::Unknown), None);
+    }
+
+    #[test]
+    fn scores_fall_in_github_bands() {
+        // GitHub: over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 3.9 or less low.
+        let bands = [
+            (Severity::Defcon1, 9.0, 10.0),
+            (Severity::Critical, 9.0, 10.0),
+            (Severity::High, 7.0, 8.9),
+            (Severity::Medium, 4.0, 6.9),
+            (Severity::Low, 0.1, 3.9),
+            (Severity::Negligible, 0.1, 3.9),
+        ];
+        for (severity, low, high) in bands {
+            let score: f64 = band_midpoint(severity).unwrap().parse().unwrap();
+            assert!(score >= low && score <= high, "{severity}: {score}");
+        }
+    }
 
     #[test]
     fn artifact_uri_keeps_plain_paths() {

@@ -105,7 +105,6 @@ pub(crate) fn write_scan_table(
     out: &mut dyn Write,
     options: &TableOptions,
 ) -> io::Result<()> {
-    let color = options.color;
     writeln!(out, "Image:    {}", report.image.source)?;
     if let Some(distro) = &report.distro {
         let name = distro
@@ -120,6 +119,39 @@ pub(crate) fn write_scan_table(
     writeln!(out, "Packages: {}", report.summary.packages)?;
     writeln!(out)?;
 
+    if report
+        .settings
+        .scanners
+        .iter()
+        .any(|scanner| scanner == "vuln")
+    {
+        write_vulnerability_section(report, out, options)?;
+    }
+    write_malware_section(report, out, options)?;
+
+    if !report.ignored.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Ignored: {} finding(s) suppressed by the ignore file or VEX, not counted by the gate (listed in the JSON report)",
+            report.ignored.len()
+        )?;
+    }
+    for warning in &report.warnings {
+        writeln!(out, "warning: {warning}")?;
+    }
+    writeln!(out)?;
+    let verdict = if report.gate.passed { "PASS" } else { "FAIL" };
+    writeln!(out, "Gate: {verdict} ({})", report.gate.reason)
+}
+
+/// Writes the vulnerability counts and findings.
+fn write_vulnerability_section(
+    report: &ScanReport,
+    out: &mut dyn Write,
+    options: &TableOptions,
+) -> io::Result<()> {
+    let color = options.color;
     let counts: Vec<String> = Severity::ALL
         .iter()
         .rev()
@@ -155,14 +187,7 @@ pub(crate) fn write_scan_table(
         writeln!(out, "{}", fitted_table(&FINDING_COLUMNS, rows, options))?;
     }
 
-    write_malware_section(report, out, options)?;
-
-    for warning in &report.warnings {
-        writeln!(out, "warning: {warning}")?;
-    }
-    writeln!(out)?;
-    let verdict = if report.gate.passed { "PASS" } else { "FAIL" };
-    writeln!(out, "Gate: {verdict} ({})", report.gate.reason)
+    Ok(())
 }
 
 /// Writes the malware counts, findings and scan warnings, when the malware scanner ran.

@@ -159,14 +159,48 @@ fn rule_per_distinct_advisory() {
     assert_eq!(malware_results, report.malware.len());
 }
 
+/// Returns a rule's `security-severity`, after checking that only rules for findings
+/// rated Unknown lack one: GitHub would rank a 0.0 score as the lowest band.
+fn scored_rule(rule: &Value) -> Option<&str> {
+    let score = rule["properties"]["security-severity"].as_str();
+    if score.is_none() {
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(
+            tags.iter().any(|tag| tag == "Unknown"),
+            "rule without security-severity is not rated Unknown: {rule:#}"
+        );
+    }
+    score
+}
+
+#[test]
+fn unknown_severity_rules_omit_score() {
+    let sarif = render_scan(&full_scan_report(), Format::Sarif);
+    let unknown: Vec<&Value> = rules(&sarif)
+        .iter()
+        .filter(|rule| {
+            rule["properties"]["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|tag| tag == "Unknown"))
+        })
+        .collect();
+    assert!(!unknown.is_empty(), "sample report has an Unknown finding");
+    for rule in unknown {
+        assert!(
+            rule["properties"].get("security-severity").is_none(),
+            "{rule:#}"
+        );
+    }
+}
+
 #[test]
 fn security_severity_is_score_in_range() {
     let sarif = render_scan(&full_scan_report(), Format::Sarif);
 
     for rule in rules(&sarif) {
-        let text = rule["properties"]["security-severity"]
-            .as_str()
-            .unwrap_or_else(|| panic!("rule without security-severity string: {rule:#}"));
+        let Some(text) = scored_rule(rule) else {
+            continue;
+        };
         let score: f64 = text
             .parse()
             .unwrap_or_else(|error| panic!("security-severity {text:?}: {error}"));
@@ -205,7 +239,9 @@ fn invalid_cvss_score_keeps_severity_in_range() {
 
     assert_schema_valid(&sarif_validator(), &sarif, "SARIF with invalid CVSS scores");
     for rule in rules(&sarif) {
-        let text = rule["properties"]["security-severity"].as_str().unwrap();
+        let Some(text) = scored_rule(rule) else {
+            continue;
+        };
         let score: f64 = text.parse().unwrap();
         assert!(
             (0.0..=10.0).contains(&score),

@@ -17,11 +17,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Container image security: SBOMs, vulnerability scans and CI gates.
+/// Container image security: vulnerability and malware scans with a CI gate (scan),
+/// SBOMs (sbom), the vulnerability database (db), dynamic analysis in a sandbox (sandbox)
+/// and malware rule checks (rules).
 #[derive(Debug, Parser)]
-#[command(name = "cordon", version, about, propagate_version = true)]
+#[command(name = "cordon", version, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Print no progress lines on standard error.
+    /// Print errors only: no progress lines and no warnings on standard error.
     #[arg(long, short = 'q', global = true)]
     quiet: bool,
 
@@ -64,7 +66,7 @@ impl Progress {
 
 /// Runs the parsed command and maps its outcome to Cordon's exit codes.
 pub(crate) fn run(cli: Cli) -> ExitCode {
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.quiet);
     let progress = Progress {
         enabled: !cli.quiet,
     };
@@ -114,8 +116,61 @@ fn one_line_message(error: &anyhow::Error) -> String {
     line
 }
 
-fn init_logging(verbose: u8) {
+/// Prints a command-line parsing error as one line plus clap's "try '--help'" hint, and
+/// returns exit code 2; `--help` and `--version` print as clap formats them.
+pub(crate) fn report_usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    }
+    eprintln!("{}", usage_error_lines(error));
+    ExitCode::from(2)
+}
+
+/// Condenses clap's multi-line error into its first line, with the valid values or the
+/// suggested name appended, then the "try '--help'" line when clap gives one.
+fn usage_error_lines(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+
+    let rendered = error.render().to_string();
+    let mut line = rendered
+        .lines()
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_string();
+    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue) {
+        line.push_str(&format!(" (possible values: {})", values.join(", ")));
+    }
+    for kind in [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand] {
+        match error.get(kind) {
+            Some(ContextValue::String(name)) => {
+                line.push_str(&format!(" (did you mean '{name}'?)"))
+            }
+            Some(ContextValue::Strings(names)) if !names.is_empty() => {
+                line.push_str(&format!(" (did you mean '{}'?)", names.join("', '")));
+            }
+            _ => {}
+        }
+    }
+    if let Some(hint) = rendered.lines().rev().find(|text| text.contains("--help")) {
+        line.push('\n');
+        line.push_str(hint.trim());
+    }
+    line
+}
+
+/// Sets up logging on standard error: warnings and errors by default, errors only with
+/// `--quiet`, more with each `-v`. `RUST_LOG` overrides all of these.
+fn init_logging(verbose: u8, quiet: bool) {
     let default = match verbose {
+        _ if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",

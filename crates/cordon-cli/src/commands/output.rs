@@ -29,6 +29,28 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// SBOM format on the command line: the report formats except SARIF, which describes
+/// findings rather than packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SbomFormatArg {
+    /// Package table for people.
+    Table,
+    /// Cordon's JSON package list (docs/report-format.md).
+    Json,
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+}
+
+impl From<SbomFormatArg> for Format {
+    fn from(format: SbomFormatArg) -> Format {
+        match format {
+            SbomFormatArg::Table => Format::Table,
+            SbomFormatArg::Json => Format::Json,
+            SbomFormatArg::CyclonedxJson => Format::CycloneDxJson,
+        }
+    }
+}
+
 /// When to colour terminal output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ColorArg {

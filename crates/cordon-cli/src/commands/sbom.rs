@@ -8,7 +8,7 @@ use clap::Args;
 use cordon_report::{SbomReport, ToolInfo, REPORT_SCHEMA_VERSION};
 
 use super::image::{image_summary, now_rfc3339, open_output, ImageArgs};
-use super::output::FormatArg;
+use super::output::SbomFormatArg;
 use super::Progress;
 
 /// Arguments of `cordon sbom`.
@@ -17,10 +17,9 @@ pub(crate) struct SbomArgs {
     #[command(flatten)]
     image: ImageArgs,
 
-    /// Output format: `cyclonedx-json` for CycloneDX 1.6, `json` for Cordon's package
-    /// list, `table` for people.
-    #[arg(long, value_enum, default_value_t = FormatArg::CyclonedxJson)]
-    format: FormatArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SbomFormatArg::CyclonedxJson)]
+    format: SbomFormatArg,
 
     /// Write the SBOM to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -29,11 +28,6 @@ pub(crate) struct SbomArgs {
 
 /// Runs `cordon sbom`.
 pub(crate) fn run(args: SbomArgs, progress: &Progress) -> anyhow::Result<ExitCode> {
-    if args.format == FormatArg::Sarif {
-        anyhow::bail!(
-            "--format sarif is for scan findings, not an SBOM: use cyclonedx-json, json or table"
-        );
-    }
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
     progress.status(&format!(

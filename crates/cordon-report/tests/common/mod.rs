@@ -515,6 +515,8 @@ fn settings() -> ScanSettings {
         scanners: vec!["vuln".to_string()],
         platform: None,
         db_path: "/var/cache/cordon/db".to_string(),
+        ignore_file: None,
+        vex: Vec::new(),
     }
 }
 
@@ -562,6 +564,7 @@ fn scan_report(
             warnings: Vec::new(),
         }),
         malware,
+        ignored: Vec::new(),
         packages,
         warnings: vec![
             "app/package-lock.json: lockfileVersion 1 read without dev flags".to_string(),
