@@ -152,3 +152,43 @@ fn ignore_unfixed_drops_open_entries() {
     assert!(findings.iter().all(|f| f["fixed_version"].is_string()));
     assert_eq!(report["settings"]["ignore_unfixed"], true);
 }
+
+#[test]
+fn unrated_findings_warn_once() {
+    // Without CVSS data every finding is Unknown, because the derived tracker urgency is
+    // always "not yet assigned"; the gate passes for lack of data and must say so.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tracker = vulndata("debian-derived/debian-tracker-derived.json");
+    let db = build_db(
+        dir.path(),
+        &[format!("debian-tracker={}", tracker.display())],
+    );
+    let rootfs = vulndata("debian-derived/fixtures/bullseye-main");
+    let (code, report) = scan_json(&format!("dir:{}", rootfs.display()), &db, &[]);
+    assert_eq!(code, 0, "Unknown findings do not fail the default gate");
+
+    let total = report["findings"].as_array().expect("findings").len();
+    let expected = expected();
+    let listed = expected["must_report"]
+        .as_array()
+        .expect("must_report")
+        .len()
+        + expected["must_report_unfixed"]
+            .as_array()
+            .expect("must_report_unfixed")
+            .len();
+    assert_eq!(total, listed);
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|warning| warning.contains("have no severity"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(&format!("{total} of {total} findings")),
+        "{}",
+        warnings[0]
+    );
+}
