@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cordon_model::Severity;
-use cordon_policy::ThresholdGate;
+use cordon_policy::{IgnoreFile, Suppressions, ThresholdGate, VexDocument};
 use cordon_report::{
     DatabaseSummary, MalwareScanInfo, ScanReport, ScanSettings, SourceSummary, Summary, ToolInfo,
     REPORT_SCHEMA_VERSION,
@@ -45,12 +45,22 @@ pub(crate) struct ScanArgs {
     fail_on: Severity,
 
     /// Number of counted findings at which the scan fails (exit code 1).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    max_count: u64,
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
+    max_count: i64,
 
     /// Drop findings that have no fixed version.
     #[arg(long)]
     ignore_unfixed: bool,
+
+    /// Ignore file (YAML) of accepted findings, each with a reason and an optional expiry
+    /// date [default: .cordonignore in the working directory, when present].
+    #[arg(long, value_name = "PATH")]
+    ignore_file: Option<PathBuf>,
+
+    /// OpenVEX 0.2.0 document; findings it marks `not_affected` or `fixed` for the
+    /// matching package are not counted. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
 
     /// Scanners to run, comma-separated: `vuln` (package vulnerabilities) and `malware`
     /// (every file of every layer against YARA rules and hash lists).
@@ -107,6 +117,7 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
     } else {
         None
     };
+    let suppressions = read_suppressions(args.ignore_file.as_deref(), &args.vex)?;
 
     progress.status(&format!("reading {}", args.image.image));
     let inventory = args.image.read_inventory()?;
@@ -154,9 +165,19 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
         });
     }
 
+    let suppressed = suppressions.apply(findings, malware, time::OffsetDateTime::now_utc().date());
+    // A table on standard output prints the report's warnings itself.
+    let table_on_stdout = args.format == FormatArg::Table && args.output.is_none();
+    if !table_on_stdout {
+        for warning in &suppressed.warnings {
+            tracing::warn!("{warning}");
+        }
+    }
+    warnings.extend(suppressed.warnings);
+    let findings = suppressed.findings;
+    let malware = suppressed.malware;
     if let Some(warning) = unrated_warning(&findings) {
-        // A table on standard output prints the report's warnings itself.
-        if args.format != FormatArg::Table || args.output.is_some() {
+        if !table_on_stdout {
             tracing::warn!("{warning}");
         }
         warnings.push(warning);
@@ -193,6 +214,15 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
             db_path: db_path
                 .map(|path| path.display().to_string())
                 .unwrap_or_default(),
+            ignore_file: suppressions
+                .ignore_files
+                .first()
+                .map(|file| file.path.display().to_string()),
+            vex: suppressions
+                .vex
+                .iter()
+                .map(|document| document.path.display().to_string())
+                .collect(),
         },
         database: database.as_ref().map(database_summary),
         summary: Summary::new(inventory.catalog.packages.len(), &findings, &malware),
@@ -200,6 +230,7 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
         findings,
         malware,
         malware_scan,
+        ignored: suppressed.ignored,
         packages: inventory.catalog.packages,
         warnings,
     };
@@ -210,12 +241,37 @@ pub(crate) fn run(args: ScanArgs, progress: &Progress) -> anyhow::Result<ExitCod
     cordon_report::write_scan(&report, args.format.into(), &mut out, &table)?;
     out.flush()?;
 
-    progress.status(&report.gate.reason);
+    // The table ends with the verdict; other formats and files get it on standard error
+    // only, so that standard output stays machine-readable.
+    if !table_on_stdout {
+        progress.status(&report.gate.reason);
+    }
     Ok(if report.gate.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Ignore file used when `--ignore-file` is not given and this file exists.
+const DEFAULT_IGNORE_FILE: &str = ".cordonignore";
+
+fn read_suppressions(
+    ignore_file: Option<&std::path::Path>,
+    vex: &[PathBuf],
+) -> anyhow::Result<Suppressions> {
+    let ignore_path = match ignore_file {
+        Some(path) => Some(path.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_IGNORE_FILE)).filter(|path| path.is_file()),
+    };
+    let mut suppressions = Suppressions::default();
+    if let Some(path) = ignore_path {
+        suppressions.ignore_files.push(IgnoreFile::read(&path)?);
+    }
+    for path in vex {
+        suppressions.vex.push(VexDocument::read(path)?);
+    }
+    Ok(suppressions)
 }
 
 fn open_database(path: &std::path::Path) -> anyhow::Result<Database> {
