@@ -155,18 +155,25 @@ impl ImageArgs {
 /// a clean one.
 fn coverage_warnings(rootfs: &Rootfs, catalog: &Catalog) -> Vec<String> {
     let mut warnings = Vec::new();
-    let java_archives = rootfs
+    // A Maven package's location is the archive path, or `archive!entry` for a nested one.
+    let identified: std::collections::BTreeSet<&str> = catalog
+        .packages
+        .iter()
+        .filter(|package| package.ecosystem == cordon_model::Ecosystem::Maven)
+        .map(|package| package.location.split('!').next().unwrap_or_default())
+        .collect();
+    let has_package = |path: &str| identified.contains(path);
+    let unidentified = rootfs
         .iter()
         .filter(|(path, node)| {
             node.kind == cordon_image::NodeKind::File
-                && [".jar", ".war", ".ear"]
-                    .iter()
-                    .any(|suffix| path.ends_with(suffix))
+                && cordon_catalog::java::is_archive_path(path)
+                && !has_package(path)
         })
         .count();
-    if java_archives > 0 {
+    if unidentified > 0 {
         warnings.push(format!(
-            "{java_archives} Java archives (.jar, .war, .ear) were not cataloged: Cordon does not read Java packages yet, so Maven advisories cannot match them"
+            "{unidentified} Java archives yielded no Maven package (no pom.properties, manifest version or versioned file name), so Maven advisories cannot match them"
         ));
     }
     if catalog.packages.is_empty() {
@@ -175,7 +182,7 @@ fn coverage_warnings(rootfs: &Rootfs, catalog: &Catalog) -> Vec<String> {
             None => "no OS release file".to_string(),
         };
         warnings.push(format!(
-            "no packages found ({os}); Cordon catalogs dpkg, apk, Python and npm packages, not Go or other binaries"
+            "no packages found ({os}); Cordon catalogs dpkg, apk, Python, npm, Java archives and Go binaries, not other binaries"
         ));
     }
     warnings
