@@ -187,3 +187,26 @@ fn malware_only_scan_omits_findings_line() {
     assert!(stdout.contains("Malware:"), "{stdout}");
     assert!(!stdout.contains("Findings:"), "{stdout}");
 }
+
+#[test]
+fn rule_compile_warning_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("bad.yar"), "rule bad { condition: nonsense }\n").unwrap();
+    let output = cordon_loud()
+        .args(["scan", &bullseye(), "--scanners", "malware", "--format", "table"])
+        .args(["--color", "never", "--rules"])
+        .arg(&rules)
+        .env("CORDON_RULES_CACHE", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let both = format!("{stdout}{stderr}");
+    assert_eq!(
+        both.matches("unknown identifier `nonsense`").count(),
+        1,
+        "{both}"
+    );
+}
