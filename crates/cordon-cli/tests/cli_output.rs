@@ -195,7 +195,14 @@ fn rule_compile_warning_printed_once() {
     std::fs::create_dir(&rules).unwrap();
     std::fs::write(rules.join("bad.yar"), "rule bad { condition: nonsense }\n").unwrap();
     let output = cordon_loud()
-        .args(["scan", &bullseye(), "--scanners", "malware", "--format", "table"])
+        .args([
+            "scan",
+            &bullseye(),
+            "--scanners",
+            "malware",
+            "--format",
+            "table",
+        ])
         .args(["--color", "never", "--rules"])
         .arg(&rules)
         .env("CORDON_RULES_CACHE", dir.path().join("cache"))
