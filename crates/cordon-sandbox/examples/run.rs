@@ -36,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         limits: Default::default(),
         network: NetworkProfile::Fake,
         output: PathBuf::from(&args[4]),
+        replace_output: true,
         file_limits: Default::default(),
     };
     let sandbox = Sandbox::new(DockerEngine::connect().await?);

@@ -82,6 +82,21 @@ pub trait Engine: Send + Sync {
         &self,
         archive: &Path,
     ) -> impl Future<Output = Result<Vec<String>, SandboxError>> + Send;
+    /// Loads a docker-archive stream (see [`crate::load`]) and returns the image names it
+    /// tagged; `what` names the input in errors.
+    fn load_image_stream(
+        &self,
+        what: &str,
+        body: BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    ) -> impl Future<Output = Result<Vec<String>, SandboxError>> + Send;
+    /// Removes an image by id or name without force, so an image another name or a
+    /// container still uses stays; an image that is already gone is no error.
+    fn remove_image(&self, name: &str) -> impl Future<Output = Result<(), SandboxError>> + Send;
+    /// Lists the `NAME:TAG` names of local images whose repository starts with `prefix`.
+    fn list_image_tags(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, SandboxError>> + Send;
     /// Inspects an image.
     fn inspect_image(
         &self,
@@ -163,7 +178,15 @@ impl Engine for DockerEngine {
         let file = tokio::fs::File::open(archive)
             .await
             .map_err(|e| SandboxError::io(archive, e))?;
-        let stream = file_chunks(file);
+        self.load_image_stream(&archive.display().to_string(), file_chunks(file).boxed())
+            .await
+    }
+
+    async fn load_image_stream(
+        &self,
+        what: &str,
+        stream: BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    ) -> Result<Vec<String>, SandboxError> {
         let options = bollard::query_parameters::ImportImageOptions {
             quiet: true,
             ..Default::default()
@@ -171,8 +194,7 @@ impl Engine for DockerEngine {
         let mut results = self.docker.import_image_stream(options, stream, None);
         let mut names = Vec::new();
         while let Some(item) = results.next().await {
-            let info =
-                item.map_err(|e| SandboxError::engine(&format!("load {}", archive.display()), e))?;
+            let info = item.map_err(|e| SandboxError::engine(&format!("load {what}"), e))?;
             if let Some(stream) = info.stream {
                 for line in stream.lines() {
                     if let Some(name) = line.strip_prefix("Loaded image: ") {
@@ -184,6 +206,40 @@ impl Engine for DockerEngine {
             }
         }
         Ok(names)
+    }
+
+    async fn remove_image(&self, name: &str) -> Result<(), SandboxError> {
+        let options = bollard::query_parameters::RemoveImageOptions {
+            force: false,
+            noprune: false,
+            ..Default::default()
+        };
+        match self.docker.remove_image(name, Some(options), None).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(SandboxError::engine(&format!("remove image {name}"), e)),
+        }
+    }
+
+    async fn list_image_tags(&self, prefix: &str) -> Result<Vec<String>, SandboxError> {
+        let mut filters = HashMap::new();
+        filters.insert("reference".to_string(), vec![format!("{prefix}*")]);
+        let options = bollard::query_parameters::ListImagesOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let images = self
+            .docker
+            .list_images(Some(options))
+            .await
+            .map_err(|e| SandboxError::engine(&format!("list images named {prefix}*"), e))?;
+        Ok(images
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t.starts_with(prefix))
+            .collect())
     }
 
     async fn inspect_image(&self, name: &str) -> Result<ImageInfo, SandboxError> {

@@ -10,6 +10,8 @@ pub mod events;
 pub mod files;
 pub mod hardening;
 pub mod holder;
+pub mod load;
+pub mod output;
 pub mod overlay;
 pub mod proc_connector;
 pub mod report;

@@ -32,18 +32,19 @@ pub const HOLDER_IMAGE: &str = "cordon-sandbox/holder:1";
 /// Source of the image to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSource {
-    /// A docker-archive (`docker save` output) to load into the Engine.
-    Archive(PathBuf),
+    /// An image file read with the same references and selection rules as `cordon scan`
+    /// (docker-archive, OCI layout directory or OCI archive), loaded into the Engine under a
+    /// private per-run name only.
+    File(cordon_image::ImageSource),
     /// An image already in the local Engine.
     Engine(String),
 }
 
 impl ImageSource {
-    /// Parses `docker-archive:PATH`, `docker:NAME[:TAG]` or a path to a docker-archive.
+    /// Parses `docker:NAME[:TAG]` (an image in the local Engine) or any image reference
+    /// `cordon scan` reads: `docker-archive:PATH[:NAME:TAG]`, `oci-dir:PATH[:REF]`,
+    /// `oci-archive:PATH[:REF]`, `dir:PATH` or a path whose format is detected.
     pub fn parse(value: &str) -> Result<Self, SandboxError> {
-        if let Some(path) = value.strip_prefix("docker-archive:") {
-            return Ok(ImageSource::Archive(PathBuf::from(path)));
-        }
         if let Some(name) = value.strip_prefix("docker:") {
             if name.is_empty() {
                 return Err(SandboxError::Invalid {
@@ -54,14 +55,25 @@ impl ImageSource {
             }
             return Ok(ImageSource::Engine(name.to_string()));
         }
-        if Path::new(value).is_file() {
-            return Ok(ImageSource::Archive(PathBuf::from(value)));
+        let source: cordon_image::ImageSource =
+            value
+                .parse()
+                .map_err(|e: cordon_image::ImageError| SandboxError::Invalid {
+                    what: "image",
+                    value: value.to_string(),
+                    reason: e.to_string(),
+                })?;
+        if !source.path.exists() {
+            return Err(SandboxError::Invalid {
+                what: "image",
+                value: value.to_string(),
+                reason: format!(
+                    "{} does not exist; use a docker-archive, an OCI layout or docker:NAME:TAG",
+                    source.path.display()
+                ),
+            });
         }
-        Err(SandboxError::Invalid {
-            what: "image",
-            value: value.to_string(),
-            reason: "not a file; use docker-archive:PATH or docker:NAME:TAG".to_string(),
-        })
+        Ok(ImageSource::File(source))
     }
 }
 
@@ -102,8 +114,12 @@ pub struct SandboxOptions {
     pub limits: Limits,
     /// Network profile.
     pub network: NetworkProfile,
-    /// Output directory for `report.json`, the capture and raw logs.
+    /// Output directory for `report.json`, the capture and raw logs; it must be empty or
+    /// missing unless `replace_output` is set.
     pub output: PathBuf,
+    /// Remove the files of an earlier run (those [`crate::output::LAYOUT_FILES`] names) from
+    /// the output directory instead of refusing it.
+    pub replace_output: bool,
     /// Limits for fetching file content.
     pub file_limits: FileLimits,
 }
@@ -170,8 +186,9 @@ impl<E: Engine> Sandbox<E> {
         &self.engine
     }
 
-    /// Removes containers of earlier runs whose owning Cordon process is gone, and stale
-    /// fake-internet namespaces. Returns the removed container ids.
+    /// Removes containers and privately named images of earlier runs whose owning Cordon
+    /// process is gone, and stale fake-internet namespaces. Returns the removed container
+    /// ids.
     pub async fn reap(&self) -> Result<Vec<String>, SandboxError> {
         let mut removed = Vec::new();
         for c in self.engine.list_by_label(LABEL_SANDBOX).await? {
@@ -180,6 +197,17 @@ impl<E: Engine> Sandbox<E> {
                 tracing::info!(container = %c.id, "removing container of a crashed sandbox run");
                 self.engine.remove_container(&c.id).await?;
                 removed.push(c.id);
+            }
+        }
+        for tag in self
+            .engine
+            .list_image_tags(crate::load::PRIVATE_REPOSITORY_PREFIX)
+            .await?
+        {
+            let alive = crate::load::private_tag_owner(&tag).is_some_and(|o| owner_alive(&o));
+            if !alive {
+                tracing::info!(image = %tag, "removing image of a crashed sandbox run");
+                self.engine.remove_image(&tag).await?;
             }
         }
         if let Err(e) = cordon_fakenet::reap_stale(cordon_fakenet::NETNS_PREFIX) {
@@ -205,37 +233,21 @@ impl<E: Engine> Sandbox<E> {
         result.map(|_| ())
     }
 
-    /// Runs the image and writes the report into the output directory.
-    pub async fn run(&self, options: &SandboxOptions) -> Result<Report, SandboxError> {
-        let begin = Instant::now();
-        std::fs::create_dir_all(options.output.join("raw"))
-            .map_err(|e| SandboxError::io(&options.output, e))?;
-        self.reap().await?;
-
-        let load_start = Instant::now();
-        let (image_name, reference) = match &options.image {
-            ImageSource::Engine(name) => (name.clone(), format!("docker:{name}")),
-            ImageSource::Archive(path) => {
-                let names = self.engine.load_image(path).await?;
-                let name = names
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| SandboxError::Invalid {
-                        what: "image archive",
-                        value: path.display().to_string(),
-                        reason: "the Engine loaded no image from it".to_string(),
-                    })?;
-                (name, path.display().to_string())
-            }
-        };
-        let image_load_ms = load_start.elapsed().as_millis() as u64;
-        let setup_start = Instant::now();
-        let image = self.engine.inspect_image(&image_name).await?;
+    /// Inspects the image, checks it has a command, makes sure the holder image exists and
+    /// resolves the runtime.
+    async fn prepare(
+        &self,
+        options: &SandboxOptions,
+        image_name: &str,
+        reference: &str,
+    ) -> Result<(ImageInfo, String), SandboxError> {
+        let image = self.engine.inspect_image(image_name).await?;
         if command_line(options, &image).is_empty() {
-            return Err(SandboxError::NoCommand { image: reference });
+            return Err(SandboxError::NoCommand {
+                image: reference.to_string(),
+            });
         }
         self.ensure_holder_image().await?;
-
         let runtime = match options.runtime {
             RuntimeChoice::Runsc => {
                 let known = self.engine.runtimes().await?;
@@ -248,13 +260,143 @@ impl<E: Engine> Sandbox<E> {
             }
             RuntimeChoice::Runc => "runc".to_string(),
         };
+        Ok((image, runtime))
+    }
+
+    /// Opens an image file with the rules of `cordon scan` and returns the image id to run,
+    /// and whether this run loaded it. An image whose id the Engine already has is run as
+    /// it is; otherwise it is loaded under `tag` alone, so no existing name moves.
+    async fn load_file(
+        &self,
+        source: &cordon_image::ImageSource,
+        tag: &str,
+    ) -> Result<(String, bool), SandboxError> {
+        let rootfs_dir = source.format == Some(cordon_image::ImageFormat::Dir)
+            || (source.format.is_none()
+                && source.path.is_dir()
+                && !source.path.join("index.json").is_file());
+        if rootfs_dir {
+            return Err(rootfs_unsupported(source));
+        }
+        let opened = {
+            let source = source.clone();
+            tokio::task::spawn_blocking(move || {
+                cordon_image::Image::open(&source, &cordon_image::OpenOptions::default())
+                    .map(|image| image.info().clone())
+            })
+            .await
+            .map_err(|e| SandboxError::Network(format!("image reader stopped: {e}")))?
+        };
+        let info = opened.map_err(|e| SandboxError::Invalid {
+            what: "image",
+            value: source.to_string(),
+            reason: e.to_string(),
+        })?;
+        if info.format == cordon_image::ImageFormat::Dir {
+            return Err(rootfs_unsupported(source));
+        }
+        let Some(config) = info.config_digest.clone() else {
+            return Err(SandboxError::Invalid {
+                what: "image",
+                value: source.to_string(),
+                reason: "the image has no config".to_string(),
+            });
+        };
+        if let Ok(existing) = self.engine.inspect_image(&config).await {
+            if existing.id == config {
+                tracing::info!(image = %config, "the Engine already has this image; running it as it is");
+                return Ok((config, false));
+            }
+        }
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+        let path = source.path.clone();
+        let writer_tag = tag.to_string();
+        let error_sender = sender.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            let result = crate::load::write_docker_archive(
+                &path,
+                &info,
+                &writer_tag,
+                crate::load::ChannelWriter::new(sender),
+            );
+            if let Err(e) = &result {
+                // End the upload with an error so the Engine discards the partial image.
+                let _ = error_sender.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+            result
+        });
+        let body = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx)).boxed();
+        let loaded = self
+            .engine
+            .load_image_stream(&source.to_string(), body)
+            .await;
+        let written = writer
+            .await
+            .map_err(|e| SandboxError::Network(format!("image writer stopped: {e}")))?;
+        written?;
+        loaded?;
+        let image = self.engine.inspect_image(tag).await?;
+        if image.id != config {
+            self.remove_private_image(tag, &image.id).await;
+            return Err(SandboxError::Invalid {
+                what: "image",
+                value: source.to_string(),
+                reason: format!("the Engine loaded {} instead of {config}", image.id),
+            });
+        }
+        Ok((config, true))
+    }
+
+    /// Removes an image this run loaded, by id; returns a warning when that fails.
+    async fn remove_private_image(&self, tag: &str, id: &str) -> Option<String> {
+        // By id without force: the Engine refuses when another name points at the image.
+        match self.engine.remove_image(id).await {
+            Ok(()) => None,
+            Err(e) => {
+                // Another name points at it now: drop only the private name.
+                match self.engine.remove_image(tag).await {
+                    Ok(()) => None,
+                    Err(_) => Some(format!("failed to remove image {id} ({tag}): {e}")),
+                }
+            }
+        }
+    }
+
+    /// Runs the image and writes the report into the output directory.
+    pub async fn run(&self, options: &SandboxOptions) -> Result<Report, SandboxError> {
+        let begin = Instant::now();
+        crate::output::prepare_output_dir(&options.output, options.replace_output)?;
+        self.reap().await?;
 
         let run_id = format!("sbx-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let owner = owner_label();
+        let load_start = Instant::now();
+        let (image_name, reference, private) = match &options.image {
+            ImageSource::Engine(name) => (name.clone(), format!("docker:{name}"), None),
+            ImageSource::File(source) => {
+                let tag = crate::load::private_tag(&run_id, &owner);
+                let (id, loaded) = self.load_file(source, &tag).await?;
+                (id, source.to_string(), loaded.then_some(tag))
+            }
+        };
+        let image_load_ms = load_start.elapsed().as_millis() as u64;
+        let setup_start = Instant::now();
+        let prepared = self.prepare(options, &image_name, &reference).await;
+        let (image, runtime) = match prepared {
+            Ok(v) => v,
+            Err(e) => {
+                if let Some(tag) = &private {
+                    self.remove_private_image(tag, &image_name).await;
+                }
+                return Err(e);
+            }
+        };
+
         let ids = RunIds {
             labels: HashMap::from([
                 (LABEL_SANDBOX.to_string(), "1".to_string()),
                 (LABEL_RUN.to_string(), run_id.clone()),
-                (LABEL_OWNER.to_string(), owner_label()),
+                (LABEL_OWNER.to_string(), owner),
             ]),
             run_id,
         };
@@ -272,7 +414,12 @@ impl<E: Engine> Sandbox<E> {
             )
             .await;
         let teardown_start = Instant::now();
-        let teardown_warnings = self.teardown(&mut state).await;
+        let mut teardown_warnings = self.teardown(&mut state).await;
+        if let Some(tag) = &private {
+            if let Some(w) = self.remove_private_image(tag, &image_name).await {
+                teardown_warnings.push(w);
+            }
+        }
         let teardown_ms = teardown_start.elapsed().as_millis() as u64 + state.collect_ms;
         let mut report = outcome?;
         report.warnings.extend(teardown_warnings);
@@ -1048,6 +1195,15 @@ struct RunState {
     collect_ms: u64,
 }
 
+/// A root filesystem directory has no image config, so there is nothing to run.
+fn rootfs_unsupported(source: &cordon_image::ImageSource) -> SandboxError {
+    SandboxError::Invalid {
+        what: "image",
+        value: source.to_string(),
+        reason: crate::load::ROOTFS_UNSUPPORTED.to_string(),
+    }
+}
+
 fn tempfile_dir() -> Result<PathBuf, SandboxError> {
     let dir = std::env::temp_dir().join(format!("cordon-holder-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).map_err(|e| SandboxError::io(&dir, e))?;
@@ -1327,6 +1483,7 @@ mod tests {
             limits: Limits::default(),
             network: NetworkProfile::None,
             output: PathBuf::from("out"),
+            replace_output: false,
             file_limits: FileLimits::default(),
         };
         assert_eq!(command_line(&options, &image), ["/entry", "serve"]);

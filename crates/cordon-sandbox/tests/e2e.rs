@@ -85,6 +85,7 @@ fn options(
         limits: Default::default(),
         network: NetworkProfile::Fake,
         output: out.path().to_path_buf(),
+        replace_output: false,
         file_limits: Default::default(),
     };
     (options, out)
@@ -109,7 +110,11 @@ fn corpus_image(name: &str) -> Option<ImageSource> {
         .unwrap_or_else(|| PathBuf::from("/var/cache/cordon/images/corpus"));
     let archive = dir.join(format!("{name}.docker.tar"));
     if archive.is_file() {
-        return Some(ImageSource::Archive(archive));
+        return Some(ImageSource::File(cordon_image::ImageSource::new(
+            cordon_image::ImageFormat::DockerArchive,
+            archive,
+            None,
+        )));
     }
     assert!(
         !required(),
@@ -655,10 +660,194 @@ async fn image_without_command_fails_clearly() {
         "{error}"
     );
     let message = error.to_string();
-    let ImageSource::Archive(path) = image else {
+    let ImageSource::File(source) = image else {
         unreachable!()
     };
-    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(
+        message.contains(&source.path.display().to_string()),
+        "{message}"
+    );
     assert!(message.contains("--cmd"), "{message}");
     assert!(!message.contains('\n'));
+}
+
+/// Copies a docker-archive with a label added to its config (so the Engine does not have
+/// its id yet) and with `repo_tags` in both `manifest.json` and `repositories`. Returns the
+/// new image id.
+fn retag_archive(src: &std::path::Path, dst: &std::path::Path, repo_tags: &[&str]) -> String {
+    use std::io::Read;
+    let mut members = Vec::new();
+    let mut archive = tar::Archive::new(std::fs::File::open(src).unwrap());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        members.push((name, entry.header().entry_type(), data));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&members.iter().find(|m| m.0 == "manifest.json").unwrap().2)
+            .unwrap();
+    let old_config = manifest[0]["Config"].as_str().unwrap().to_string();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&members.iter().find(|m| m.0 == old_config).unwrap().2).unwrap();
+    config["config"]["Labels"] = serde_json::json!({
+        "cordon.test.run": uuid::Uuid::new_v4().to_string()
+    });
+    let config = serde_json::to_vec(&config).unwrap();
+    let id = sha256_hex(&config);
+    let mut new_manifest = manifest.clone();
+    new_manifest[0]["Config"] = serde_json::json!(format!("{id}.json"));
+    new_manifest[0]["RepoTags"] = serde_json::json!(repo_tags);
+    let mut repositories = serde_json::Map::new();
+    for tag in repo_tags {
+        let (name, tag) = tag.rsplit_once(':').unwrap();
+        repositories.insert(name.to_string(), serde_json::json!({ tag: id }));
+    }
+    let mut out = tar::Builder::new(std::fs::File::create(dst).unwrap());
+    let mut add = |name: &str, kind: tar::EntryType, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_size(data.len() as u64);
+        header.set_mode(if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        out.append_data(&mut header, name, data).unwrap();
+    };
+    for (name, kind, data) in &members {
+        if name != "manifest.json" && name != "repositories" && *name != old_config {
+            add(name, *kind, data);
+        }
+    }
+    add(&format!("{id}.json"), tar::EntryType::Regular, &config);
+    add(
+        "repositories",
+        tar::EntryType::Regular,
+        &serde_json::to_vec(&repositories).unwrap(),
+    );
+    add(
+        "manifest.json",
+        tar::EntryType::Regular,
+        &serde_json::to_vec(&new_manifest).unwrap(),
+    );
+    out.into_inner().unwrap();
+    format!("sha256:{id}")
+}
+
+#[tokio::test]
+async fn archive_tags_never_move_local_names() {
+    let Some(sandbox) = sandbox(RuntimeChoice::Runc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    ensure_busybox(&sandbox).await;
+    let docker = bollard::Docker::connect_with_local_defaults()
+        .unwrap()
+        .negotiate_version()
+        .await
+        .unwrap();
+    // A local name this test creates, pointing at the busybox test image.
+    let victim_repo = format!(
+        "cordon-sandbox-test/victim-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let victim = format!("{victim_repo}:1");
+    docker
+        .tag_image(
+            BUSYBOX_IMAGE,
+            Some(bollard::query_parameters::TagImageOptions {
+                repo: Some(victim_repo.clone()),
+                tag: Some("1".to_string()),
+            }),
+        )
+        .await
+        .unwrap();
+    let original = sandbox.engine().inspect_image(&victim).await.unwrap().id;
+
+    let dir = tempfile::tempdir().unwrap();
+    let busybox_archive = dir.path().join("busybox.tar");
+    cordon_sandbox::holder::write_busybox_archive(
+        std::path::Path::new(cordon_sandbox::holder::BUSYBOX_PATH),
+        BUSYBOX_IMAGE,
+        &busybox_archive,
+        &["sh", "true"],
+    )
+    .unwrap();
+    let hostile = dir.path().join("hostile.tar");
+    let hostile_id = retag_archive(&busybox_archive, &hostile, &[victim.as_str()]);
+    let image = ImageSource::parse(&hostile.display().to_string()).unwrap();
+    let (mut opts, _out) = options(image, RuntimeChoice::Runc, 2, Some("true"));
+    opts.network = NetworkProfile::None;
+    let result = sandbox.run(&opts).await;
+
+    let after = sandbox.engine().inspect_image(&victim).await.map(|i| i.id);
+    let leftover = sandbox.engine().inspect_image(&hostile_id).await.is_ok();
+    let private = sandbox
+        .engine()
+        .list_image_tags(cordon_sandbox::load::PRIVATE_REPOSITORY_PREFIX)
+        .await
+        .unwrap();
+    // Remove the name this test created before asserting; the image keeps BUSYBOX_IMAGE.
+    docker
+        .remove_image(
+            &victim,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await
+        .unwrap();
+    result.unwrap();
+    assert_eq!(after.unwrap(), original, "{victim} was re-pointed");
+    assert!(!leftover, "image {hostile_id} stayed loaded after the run");
+    let own = format!("{}", std::process::id());
+    assert!(
+        !private.iter().any(|t| t.contains(&format!(":{own}-"))),
+        "private names stayed: {private:?}"
+    );
+}
+
+#[tokio::test]
+async fn oci_layout_runs_and_is_removed() {
+    let dir = std::env::var_os("CORDON_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/cordon/images/corpus"));
+    let layout = dir.join("oci-single/distroless-like");
+    if !layout.join("index.json").is_file() {
+        assert!(
+            !required(),
+            "CORDON_REQUIRE_E2E is set but {} is missing",
+            layout.display()
+        );
+        eprintln!("skipping: {} is missing", layout.display());
+        return;
+    }
+    let Some(sandbox) = sandbox(RuntimeChoice::Runc).await else {
+        return;
+    };
+    let _guard = RUN_LOCK.lock().await;
+    let reference = format!("oci-dir:{}", layout.display());
+    let source: cordon_image::ImageSource = reference.parse().unwrap();
+    let config = cordon_image::Image::open(&source, &Default::default())
+        .unwrap()
+        .info()
+        .config_digest
+        .clone()
+        .unwrap();
+    // Only meaningful when the Engine does not hold this id already.
+    let before = sandbox.engine().inspect_image(&config).await.is_ok();
+    let (mut opts, _out) = options(
+        ImageSource::parse(&reference).unwrap(),
+        RuntimeChoice::Runc,
+        2,
+        None,
+    );
+    opts.network = NetworkProfile::None;
+    let report = sandbox.run(&opts).await.unwrap();
+    assert_eq!(report.image, reference);
+    assert_eq!(report.image_id, config);
+    assert!(!report.processes.is_empty());
+    let after = sandbox.engine().inspect_image(&config).await.is_ok();
+    assert_eq!(after, before, "image {config} loaded by the run stayed");
 }

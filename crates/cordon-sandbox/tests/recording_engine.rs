@@ -34,6 +34,22 @@ impl Engine for RecordingEngine {
         Ok(vec!["test/image:1".to_string()])
     }
 
+    async fn load_image_stream(
+        &self,
+        _what: &str,
+        _body: BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
+    ) -> Result<Vec<String>, SandboxError> {
+        Ok(vec!["img:1".to_string()])
+    }
+
+    async fn remove_image(&self, _name: &str) -> Result<(), SandboxError> {
+        Ok(())
+    }
+
+    async fn list_image_tags(&self, _prefix: &str) -> Result<Vec<String>, SandboxError> {
+        Ok(Vec::new())
+    }
+
     async fn inspect_image(&self, _name: &str) -> Result<ImageInfo, SandboxError> {
         Ok(ImageInfo {
             id: "sha256:00".to_string(),
@@ -117,6 +133,7 @@ fn options(output: &Path) -> SandboxOptions {
         limits: Default::default(),
         network: NetworkProfile::None,
         output: output.to_path_buf(),
+        replace_output: false,
         file_limits: Default::default(),
     }
 }

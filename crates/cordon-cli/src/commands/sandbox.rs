@@ -15,8 +15,10 @@ use cordon_sandbox::{ImageSource, NetworkProfile, RuntimeChoice, Sandbox, Sandbo
 /// Arguments of `cordon sandbox`.
 #[derive(Debug, Args)]
 pub(crate) struct SandboxArgs {
-    /// Image to run: a docker-archive path, docker-archive:PATH, or docker:NAME:TAG for an
-    /// image already in the local Docker Engine.
+    /// Image to run, read like `cordon scan` reads it: docker-archive:PATH[:NAME:TAG],
+    /// oci-dir:PATH[:REF], oci-archive:PATH[:REF] or a path; or docker:NAME:TAG for an image
+    /// already in the local Docker Engine. An image file is loaded under a private name and
+    /// removed after the run; its own tags are never applied.
     image: String,
 
     /// Observation window, such as 30s or 2m; the target is killed when it ends.
@@ -40,25 +42,33 @@ pub(crate) struct SandboxArgs {
     #[arg(long, value_enum, default_value_t = RuntimeArg::Runsc)]
     runtime: RuntimeArg,
 
-    /// CPU limit in cores.
-    #[arg(long, default_value_t = 1.0)]
+    /// CPU limit in cores (more than 0).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = parse_cpus)]
     cpus: f64,
 
-    /// Memory limit in MiB (swap disabled).
-    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    /// Memory limit in MiB (swap disabled), at least 6.
+    #[arg(long, value_name = "MIB", default_value_t = 512, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(6..=(1 << 30)))]
     memory: i64,
 
-    /// Maximum number of processes and threads.
-    #[arg(long, default_value_t = 256)]
+    /// Maximum number of processes and threads (at least 1).
+    #[arg(long, default_value_t = 256, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pids_limit: i64,
 
     /// Network: fake (DNS sinkhole, catch-all listeners, capture) or none (loopback only).
     #[arg(long, value_enum, default_value_t = NetworkArg::Fake)]
     network_profile: NetworkArg,
 
-    /// Directory for report.json, capture.pcapng and the raw logs.
+    /// Directory for report.json, capture.pcapng and the raw logs; it must be empty or
+    /// missing unless --force is given.
     #[arg(long, short, value_name = "DIR", default_value = "cordon-sandbox-out")]
     output: PathBuf,
+
+    /// Reuse a non-empty --output directory: remove the files an earlier run wrote there
+    /// (report.json, capture.pcapng, raw/...) first. Other files still stop the run.
+    #[arg(long)]
+    force: bool,
 
     /// Exit with code 1 when a raised signal is at or above this severity (Clair scale:
     /// Negligible, Low, Medium, High, Critical, Defcon1).
@@ -79,6 +89,18 @@ enum RuntimeArg {
 enum NetworkArg {
     Fake,
     None,
+}
+
+fn parse_cpus(value: &str) -> Result<f64, String> {
+    let cpus: f64 = value
+        .parse()
+        .map_err(|_| format!("invalid CPU count {value:?}: expected a number such as 0.5 or 2"))?;
+    if !(cpus.is_finite() && cpus >= 0.01 && cpus <= 1024.0) {
+        return Err(format!(
+            "CPU count {value:?} is out of range: use at least 0.01 and at most 1024"
+        ));
+    }
+    Ok(cpus)
 }
 
 fn parse_duration(value: &str) -> Result<Duration, String> {
@@ -130,6 +152,7 @@ pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
             NetworkArg::None => NetworkProfile::None,
         },
         output: args.output.clone(),
+        replace_output: args.force,
         file_limits: Default::default(),
     };
     for entry in &options.env {
@@ -167,6 +190,43 @@ pub(crate) fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_sandbox(extra: &[&str]) -> Result<SandboxArgs, clap::Error> {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: SandboxArgs,
+        }
+        let argv = ["sandbox", "docker:x:1"].iter().chain(extra);
+        Wrapper::try_parse_from(argv).map(|w| w.args)
+    }
+
+    #[test]
+    fn unlimited_resource_values_rejected() {
+        for bad in [
+            ["--cpus", "0"],
+            ["--cpus", "nan"],
+            ["--cpus", "inf"],
+            ["--cpus", "-1"],
+            ["--memory", "0"],
+            ["--memory", "-5"],
+            ["--pids-limit", "0"],
+            ["--pids-limit", "-1"],
+        ] {
+            let error = parse_sandbox(&bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+            let line = super::super::usage_error_lines(&error);
+            let first = line.lines().next().unwrap_or_default();
+            assert!(first.contains(bad[0]), "{bad:?}: {line}");
+            assert!(first.contains(bad[1]), "{bad:?}: {line}");
+        }
+        let args =
+            parse_sandbox(&["--cpus", "0.5", "--memory", "64", "--pids-limit", "1"]).unwrap();
+        assert_eq!((args.cpus, args.memory, args.pids_limit), (0.5, 64, 1));
+    }
 
     #[test]
     fn durations_parse_with_units() {
