@@ -80,9 +80,142 @@ impl ProcessRecord {
         self.argv.get(skip..).unwrap_or(&[])
     }
 
+    /// Returns the script a known interpreter (a shell, Python, Perl, Ruby, PHP, Node.js)
+    /// was started on: its first operand, made absolute with the working directory. `None`
+    /// for other programs, for inline code (`sh -c`, `python -c`, `perl -e`) and for a
+    /// script read from stdin. A script started through its `#!` line runs the same way,
+    /// since the kernel passes the script path as the interpreter's operand.
+    pub fn script(&self) -> Option<String> {
+        let applet = self.applet();
+        // (letters that make the next argument inline code, options that take a value)
+        let (code, valued): (&str, &[&str]) = if crate::signals::lists::SHELLS.contains(&applet) {
+            ("c", &["-o", "+o", "--rcfile", "--init-file"])
+        } else if applet.starts_with("python") {
+            ("cm", &["-W", "-X", "-Q"])
+        } else if applet == "perl" {
+            ("eE", &["-I", "-M", "-m"])
+        } else if applet == "ruby" {
+            ("e", &["-I", "-r", "-C"])
+        } else if applet.starts_with("php") {
+            ("rBRFE", &["-d", "-c", "-z"])
+        } else if applet == "node" || applet == "nodejs" {
+            ("ep", &["-r", "--require", "--import", "--loader"])
+        } else {
+            return None;
+        };
+        let mut args = self.applet_args().iter();
+        let operand = loop {
+            let arg = args.next()?;
+            if arg == "--" {
+                break args.next()?;
+            }
+            if matches!(arg.as_str(), "--eval" | "--print" | "--command") {
+                return None;
+            }
+            if valued.contains(&arg.as_str()) {
+                args.next();
+                continue;
+            }
+            if let Some(flags) = arg.strip_prefix('-').or_else(|| arg.strip_prefix('+')) {
+                if flags.is_empty() {
+                    // `-`: the script comes from stdin.
+                    return None;
+                }
+                if !flags.starts_with('-') && flags.chars().any(|c| code.contains(c)) {
+                    return None;
+                }
+                // `php -f FILE` names the script with an option.
+                if applet.starts_with("php") && arg == "-f" {
+                    break args.next()?;
+                }
+                continue;
+            }
+            break arg;
+        };
+        if operand.starts_with('/') {
+            return Some(operand.clone());
+        }
+        let cwd = self.cwd.as_deref()?;
+        let relative = operand.strip_prefix("./").unwrap_or(operand);
+        Some(format!("{}/{relative}", cwd.trim_end_matches('/')))
+    }
+
+    /// Returns the files this process executed: its program and, for an interpreter, the
+    /// script it runs (see [`ProcessRecord::script`]).
+    pub fn executed_files(&self) -> impl Iterator<Item = String> + '_ {
+        (!self.exe.is_empty())
+            .then(|| self.exe.clone())
+            .into_iter()
+            .chain(self.script())
+    }
+
     /// Returns the argument vector joined by spaces.
     pub fn command_line(&self) -> String {
         self.argv.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(exe: &str, argv: &[&str], cwd: Option<&str>) -> ProcessRecord {
+        ProcessRecord {
+            exe: exe.to_string(),
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            cwd: cwd.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn interpreter_operand_is_the_script() {
+        let dash = process("/usr/bin/dash", &["/bin/sh", "/root/cmd.sh"], None);
+        assert_eq!(dash.script().as_deref(), Some("/root/cmd.sh"));
+        let busybox = process("/bin/busybox", &["sh", "-e", "/tmp/x.sh", "arg"], None);
+        assert_eq!(busybox.script().as_deref(), Some("/tmp/x.sh"));
+        let multicall = process("/bin/busybox", &["busybox", "sh", "/tmp/y"], None);
+        assert_eq!(multicall.script().as_deref(), Some("/tmp/y"));
+        let python = process(
+            "/usr/bin/python3.12",
+            &["python3", "-u", "run.py"],
+            Some("/app"),
+        );
+        assert_eq!(python.script().as_deref(), Some("/app/run.py"));
+        let perl = process(
+            "/usr/bin/perl",
+            &["perl", "-I", "lib", "./x.pl"],
+            Some("/srv/"),
+        );
+        assert_eq!(perl.script().as_deref(), Some("/srv/x.pl"));
+        let bash = process(
+            "/bin/bash",
+            &["bash", "-o", "pipefail", "--", "/opt/s"],
+            None,
+        );
+        assert_eq!(bash.script().as_deref(), Some("/opt/s"));
+        assert_eq!(
+            dash.executed_files().collect::<Vec<_>>(),
+            ["/usr/bin/dash", "/root/cmd.sh"]
+        );
+    }
+
+    #[test]
+    fn inline_code_and_stdin_have_no_script() {
+        for (exe, argv) in [
+            ("/bin/sh", &["sh", "-c", "/root/cmd.sh"][..]),
+            ("/bin/bash", &["bash", "-ec", "echo"][..]),
+            ("/bin/sh", &["sh"][..]),
+            ("/bin/sh", &["sh", "-"][..]),
+            ("/usr/bin/python3", &["python3", "-c", "print(1)"][..]),
+            ("/usr/bin/python3", &["python3", "-m", "http.server"][..]),
+            ("/usr/bin/perl", &["perl", "-ne", "print"][..]),
+            ("/usr/bin/node", &["node", "--eval", "1"][..]),
+            ("/usr/bin/nginx", &["nginx", "-g", "daemon off;"][..]),
+        ] {
+            assert_eq!(process(exe, argv, Some("/")).script(), None, "{argv:?}");
+        }
+        assert_eq!(process("/bin/sh", &["sh", "x.sh"], None).script(), None);
     }
 }
 

@@ -778,7 +778,11 @@ impl<E: Engine> Sandbox<E> {
                 .map(|(p, k)| (p.clone(), *k, false))
                 .collect::<Vec<_>>(),
         };
-        let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+        let executed: BTreeSet<String> = obs
+            .processes
+            .iter()
+            .flat_map(|p| p.executed_files())
+            .collect();
         obs.files = self
             .collect_files(
                 &target_id,
@@ -1323,7 +1327,11 @@ fn add_transient_files(
     raw: &Path,
 ) {
     let mut present: BTreeSet<String> = obs.files.iter().map(|f| f.path.clone()).collect();
-    let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+    let executed: BTreeSet<String> = obs
+        .processes
+        .iter()
+        .flat_map(|p| p.executed_files())
+        .collect();
     // runsc: files whose host descriptor was kept while the target ran.
     for file in deleted {
         if present.contains(&file.path) {
@@ -1413,7 +1421,11 @@ fn add_trace_only_writes(obs: &mut Observations, notes: &mut Vec<String>) {
         .filter(|a| a.op == FileOp::Unlink)
         .map(|a| a.path.clone())
         .collect();
-    let executed: BTreeSet<String> = obs.processes.iter().map(|p| p.exe.clone()).collect();
+    let executed: BTreeSet<String> = obs
+        .processes
+        .iter()
+        .flat_map(|p| p.executed_files())
+        .collect();
     let mut added = BTreeSet::new();
     for access in &obs.file_accesses {
         let path = &access.path;

@@ -851,3 +851,29 @@ async fn oci_layout_runs_and_is_removed() {
     let after = sandbox.engine().inspect_image(&config).await.is_ok();
     assert_eq!(after, before, "image {config} loaded by the run stayed");
 }
+
+async fn script_dropper_detected(runtime: RuntimeChoice) {
+    let script = "echo 'sleep 1' > /tmp/drop.sh; sh /tmp/drop.sh; sleep 30";
+    let Some(report) = run_busybox(runtime, 4, script).await else {
+        return;
+    };
+    let file = report
+        .files
+        .iter()
+        .find(|f| f.path == "/tmp/drop.sh")
+        .unwrap_or_else(|| panic!("/tmp/drop.sh missing: {:?}", report.files));
+    assert!(file.executed, "{runtime:?}: {file:?}");
+    let ids = signal_ids(&report);
+    assert!(ids.contains(&"drop-and-execute"), "{runtime:?}: {ids:?}");
+    assert!(ids.contains(&"exec-from-temp"), "{runtime:?}: {ids:?}");
+}
+
+#[tokio::test]
+async fn script_dropper_detected_on_runc() {
+    script_dropper_detected(RuntimeChoice::Runc).await;
+}
+
+#[tokio::test]
+async fn script_dropper_detected_on_runsc() {
+    script_dropper_detected(RuntimeChoice::Runsc).await;
+}

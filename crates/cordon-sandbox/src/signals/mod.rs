@@ -1,6 +1,6 @@
 //! Behaviour signals and the verdict, as pure functions over [`Observations`].
 
-mod lists;
+pub(crate) mod lists;
 mod rules;
 
 use cordon_model::Severity;

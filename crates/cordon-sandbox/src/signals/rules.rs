@@ -546,7 +546,7 @@ fn written_paths(obs: &Observations) -> std::collections::BTreeSet<&str> {
 fn drop_and_execute(obs: &Observations) -> Vec<Evidence> {
     let written = written_paths(obs);
     processes(obs)
-        .filter(|(_, p)| !p.exe.is_empty() && written.contains(p.exe.as_str()))
+        .filter(|(_, p)| p.executed_files().any(|f| written.contains(f.as_str())))
         .map(|(i, p)| proc_evidence(i, p))
         .collect()
 }
@@ -554,14 +554,15 @@ fn drop_and_execute(obs: &Observations) -> Vec<Evidence> {
 fn exec_from_temp(obs: &Observations) -> Vec<Evidence> {
     processes(obs)
         .filter(|(_, p)| {
-            let exe = p.exe.as_str();
-            let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/", "/var/run/"]
-                .iter()
-                .any(|d| exe.starts_with(d));
-            let hidden = exe
-                .split('/')
-                .any(|c| c.starts_with('.') && c != "." && c != ".." && c.len() > 1);
-            temp || hidden
+            p.executed_files().any(|exe| {
+                let temp = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/", "/var/run/"]
+                    .iter()
+                    .any(|d| exe.starts_with(d));
+                let hidden = exe
+                    .split('/')
+                    .any(|c| c.starts_with('.') && c != "." && c != ".." && c.len() > 1);
+                temp || hidden
+            })
         })
         .map(|(i, p)| proc_evidence(i, p))
         .collect()
