@@ -168,8 +168,13 @@ fn read_loop(
     copy_limit: u64,
 ) -> MonitorOutput {
     let mut out = MonitorOutput::default();
-    let mut seen_hashes: HashSet<String> = HashSet::new();
-    let mut seen_inodes: HashMap<(u64, u64), String> = HashMap::new();
+    // Reading and hashing executables happens on a second thread, so this one is back on
+    // the socket at once and reads the next process's /proc entries before it exits.
+    let (opened_sender, opened_receiver) = std::sync::mpsc::channel::<OpenedExecutable>();
+    let copier = std::thread::Builder::new()
+        .name("cordon-exec-copy".to_string())
+        .spawn(move || copy_executables(opened_receiver, copy_limit));
+    let mut seen_inodes: HashSet<(u64, u64)> = HashSet::new();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     // After the stop request the loop keeps reading until the socket is empty, so events that
     // were queued while earlier ones were handled are not lost.
@@ -201,14 +206,10 @@ fn read_loop(
                 ProcEvent::Exec { pid, .. } => {
                     let details = read_details(pid, container_id);
                     if let Some(d) = details.as_ref().filter(|d| d.in_target_cgroup) {
-                        copy_executable(
-                            pid,
-                            d,
-                            copy_limit,
-                            &mut seen_hashes,
-                            &mut seen_inodes,
-                            &mut out.executables,
-                        );
+                        if let Some(opened) = open_executable(pid, d, copy_limit, &mut seen_inodes)
+                        {
+                            let _ = opened_sender.send(opened);
+                        }
                     }
                     ProcEvent::Exec { pid, details }
                 }
@@ -216,6 +217,11 @@ fn read_loop(
             };
             out.events.push(TimedEvent { time_ns, event });
         }
+    }
+    drop(opened_sender);
+    match copier.map(|handle| handle.join()) {
+        Ok(Ok(copies)) => out.executables = copies,
+        _ => tracing::warn!("the executable copy thread failed; no executables were copied"),
     }
     out
 }
@@ -339,40 +345,58 @@ fn read_details(pid: u32, container_id: &str) -> Option<ExecDetails> {
     })
 }
 
-fn copy_executable(
+/// An executable opened through `/proc/<pid>/exe` at exec time; the descriptor keeps the
+/// content readable after the process exits or the file is deleted.
+struct OpenedExecutable {
+    path: String,
+    file: std::fs::File,
+}
+
+/// Opens the executable of a target process unless one with the same inode was opened
+/// already or it is larger than `limit`.
+fn open_executable(
     pid: u32,
     details: &ExecDetails,
     limit: u64,
-    seen_hashes: &mut HashSet<String>,
-    seen_inodes: &mut HashMap<(u64, u64), String>,
-    out: &mut Vec<ExecutableCopy>,
-) {
-    use std::io::Read;
+    seen_inodes: &mut HashSet<(u64, u64)>,
+) -> Option<OpenedExecutable> {
     use std::os::unix::fs::MetadataExt;
 
-    let link = format!("/proc/{pid}/exe");
-    let Ok(meta) = std::fs::metadata(&link) else {
-        return;
-    };
-    if seen_inodes.contains_key(&(meta.dev(), meta.ino())) || meta.len() > limit {
-        return;
+    let file = std::fs::File::open(format!("/proc/{pid}/exe")).ok()?;
+    let meta = file.metadata().ok()?;
+    if meta.len() > limit || !seen_inodes.insert((meta.dev(), meta.ino())) {
+        return None;
     }
-    let Ok(file) = std::fs::File::open(&link) else {
-        return;
-    };
-    let mut content = Vec::new();
-    if file.take(limit).read_to_end(&mut content).is_err() {
-        return;
+    Some(OpenedExecutable {
+        path: details.exe.clone(),
+        file,
+    })
+}
+
+/// Reads and hashes the opened executables, keeping one copy per content hash.
+fn copy_executables(
+    opened: std::sync::mpsc::Receiver<OpenedExecutable>,
+    limit: u64,
+) -> Vec<ExecutableCopy> {
+    use std::io::Read;
+
+    let mut seen_hashes: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for OpenedExecutable { path, file } in opened {
+        let mut content = Vec::new();
+        if file.take(limit).read_to_end(&mut content).is_err() {
+            continue;
+        }
+        let sha256 = hex::encode(Sha256::digest(&content));
+        if seen_hashes.insert(sha256.clone()) {
+            out.push(ExecutableCopy {
+                path,
+                sha256,
+                content,
+            });
+        }
     }
-    let sha256 = hex::encode(Sha256::digest(&content));
-    seen_inodes.insert((meta.dev(), meta.ino()), sha256.clone());
-    if seen_hashes.insert(sha256.clone()) {
-        out.push(ExecutableCopy {
-            path: details.exe.clone(),
-            sha256,
-            content,
-        });
-    }
+    out
 }
 
 /// Builds the target's process list from the host-wide events.
