@@ -89,8 +89,8 @@ pub trait Engine: Send + Sync {
         what: &str,
         body: BoxStream<'static, Result<bytes::Bytes, std::io::Error>>,
     ) -> impl Future<Output = Result<Vec<String>, SandboxError>> + Send;
-    /// Removes an image by id or name without force, so an image another name or a
-    /// container still uses stays; an image that is already gone is no error.
+    /// Removes an image by id or name without force, so an image that another name or a
+    /// container still uses stays. An image that is already gone is not an error.
     fn remove_image(&self, name: &str) -> impl Future<Output = Result<(), SandboxError>> + Send;
     /// Lists the `NAME:TAG` names of local images whose repository starts with `prefix`.
     fn list_image_tags(

@@ -48,7 +48,7 @@ fn member_name(path: &Path) -> String {
     text.strip_prefix("./").unwrap_or(&text).to_string()
 }
 
-/// Whether a `manifest.json` config member name belongs to the image whose config digest
+/// Returns whether a `manifest.json` config member name belongs to the image whose config digest
 /// is `hex`: `HEX.json` (classic `docker save`) or `blobs/sha256/HEX` (Docker 25+).
 fn config_member_matches(member: &str, hex: &str) -> bool {
     let name = member.strip_prefix("./").unwrap_or(member);
@@ -312,8 +312,8 @@ impl Write for ChannelWriter {
     }
 }
 
-/// The private tag of a run: `cordon-sandbox/sbx-RUN:PID-START`, whose tag part names the
-/// Cordon process that owns it so the reaper can tell a crashed run's image.
+/// Returns the private tag of a run, `cordon-sandbox/sbx-RUN:PID-START`. The tag part names
+/// the Cordon process that owns the image, so the reaper can find a crashed run's image.
 pub fn private_tag(run_id: &str, owner: &str) -> String {
     let run = run_id.strip_prefix("sbx-").unwrap_or(run_id);
     format!(
@@ -322,7 +322,7 @@ pub fn private_tag(run_id: &str, owner: &str) -> String {
     )
 }
 
-/// The owner label (`PID:START`) of a private tag, or `None` for any other name.
+/// Returns the owner label (`PID:START`) of a private tag, or `None` for any other name.
 pub fn private_tag_owner(tag: &str) -> Option<String> {
     let rest = tag.strip_prefix(PRIVATE_REPOSITORY_PREFIX)?;
     let (_, owner) = rest.split_once(':')?;

@@ -1,12 +1,12 @@
-//! The output directory of a run: refused when it holds files, so two runs never mix, or
-//! cleared of the files the report layout names when the caller forces it.
+//! The output directory of a run. A directory with files is rejected, so two runs never mix,
+//! unless the caller forces it, which clears the files the report layout names.
 
 use std::path::{Path, PathBuf};
 
 use crate::error::SandboxError;
 
-/// Files a run writes, relative to the output directory (`raw/executables/` holds files
-/// named by their SHA-256 besides these).
+/// Files a run writes, relative to the output directory. Besides these, `raw/executables/`
+/// contains files named by their SHA-256.
 pub const LAYOUT_FILES: &[&str] = &[
     "report.json",
     "capture.pcapng",
@@ -24,9 +24,9 @@ pub const LAYOUT_FILES: &[&str] = &[
 /// Directories of the layout, deepest first, removed when they end up empty.
 const LAYOUT_DIRS: &[&str] = &["raw/executables", "raw/fakenet", "raw"];
 
-/// Makes `dir` ready for a run. A missing or empty directory is fine. A directory with
-/// files is refused unless `force`, which removes the files the layout names; anything
-/// else left in it is still refused.
+/// Prepares `dir` for a run. A missing or empty directory is accepted. A directory with
+/// files is rejected unless `force` is set, which removes the files the layout names. The
+/// directory is still rejected when any other file remains.
 pub fn prepare_output_dir(dir: &Path, force: bool) -> Result<(), SandboxError> {
     if force && dir.is_dir() {
         clear_layout(dir)?;
@@ -34,7 +34,7 @@ pub fn prepare_output_dir(dir: &Path, force: bool) -> Result<(), SandboxError> {
     if let Some(first) = first_file(dir)? {
         let reason = if force {
             format!(
-                "it holds {}, which no sandbox run writes; choose an empty directory",
+                "it contains {}, which no sandbox run writes; choose an empty directory",
                 first.display()
             )
         } else {
@@ -73,13 +73,13 @@ fn clear_layout(dir: &Path) -> Result<(), SandboxError> {
         }
     }
     for sub in LAYOUT_DIRS {
-        // Fails, as wanted, when the directory holds something else.
+        // Fails when the directory contains another file, which is the expected outcome.
         let _ = std::fs::remove_dir(dir.join(sub));
     }
     Ok(())
 }
 
-/// The first non-directory entry under `dir` (depth first), or `None`.
+/// Returns the first non-directory entry under `dir` (depth first), or `None`.
 fn first_file(dir: &Path) -> Result<Option<PathBuf>, SandboxError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -126,7 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn earlier_run_refused_without_force() {
+    fn earlier_run_rejected_without_force() {
         let dir = tempfile::tempdir().unwrap();
         earlier_run(dir.path());
         let error = prepare_output_dir(dir.path(), false)

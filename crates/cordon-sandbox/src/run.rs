@@ -118,7 +118,7 @@ pub struct SandboxOptions {
     /// missing unless `replace_output` is set.
     pub output: PathBuf,
     /// Remove the files of an earlier run (those [`crate::output::LAYOUT_FILES`] names) from
-    /// the output directory instead of refusing it.
+    /// the output directory instead of rejecting it.
     pub replace_output: bool,
     /// Limits for fetching file content.
     pub file_limits: FileLimits,
@@ -279,14 +279,15 @@ impl<E: Engine> Sandbox<E> {
             return Err(rootfs_unsupported(source));
         }
         let opened = {
-            let source = source.clone();
+            let owned = source.clone();
             tokio::task::spawn_blocking(move || {
-                cordon_image::Image::open(&source, &cordon_image::OpenOptions::default())
+                cordon_image::Image::open(&owned, &cordon_image::OpenOptions::default())
                     .map(|image| image.info().clone())
             })
             .await
-            .map_err(|e| SandboxError::Network(format!("image reader stopped: {e}")))?
+            .map_err(|e| SandboxError::io(&source.path, std::io::Error::other(e)))?
         };
+
         let info = opened.map_err(|e| SandboxError::Invalid {
             what: "image",
             value: source.to_string(),
@@ -302,12 +303,14 @@ impl<E: Engine> Sandbox<E> {
                 reason: "the image has no config".to_string(),
             });
         };
+
         if let Ok(existing) = self.engine.inspect_image(&config).await {
             if existing.id == config {
                 tracing::info!(image = %config, "the Engine already has this image; running it as it is");
                 return Ok((config, false));
             }
         }
+
         let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
         let path = source.path.clone();
         let writer_tag = tag.to_string();
@@ -332,9 +335,10 @@ impl<E: Engine> Sandbox<E> {
             .await;
         let written = writer
             .await
-            .map_err(|e| SandboxError::Network(format!("image writer stopped: {e}")))?;
+            .map_err(|e| SandboxError::io(&source.path, std::io::Error::other(e)))?;
         written?;
         loaded?;
+
         let image = self.engine.inspect_image(tag).await?;
         if image.id != config {
             self.remove_private_image(tag, &image.id).await;
@@ -349,7 +353,8 @@ impl<E: Engine> Sandbox<E> {
 
     /// Removes an image this run loaded, by id; returns a warning when that fails.
     async fn remove_private_image(&self, tag: &str, id: &str) -> Option<String> {
-        // By id without force: the Engine refuses when another name points at the image.
+        // By id without force, so the Engine rejects the request when another name points at
+        // the image.
         match self.engine.remove_image(id).await {
             Ok(()) => None,
             Err(e) => {
@@ -1199,7 +1204,7 @@ struct RunState {
     collect_ms: u64,
 }
 
-/// A root filesystem directory has no image config, so there is nothing to run.
+/// Returns the error for a root filesystem directory, which has no image config to run.
 fn rootfs_unsupported(source: &cordon_image::ImageSource) -> SandboxError {
     SandboxError::Invalid {
         what: "image",

@@ -835,7 +835,7 @@ async fn oci_layout_runs_and_is_removed() {
         .config_digest
         .clone()
         .unwrap();
-    // Only meaningful when the Engine does not hold this id already.
+    // The load path runs only when the Engine does not contain this id already.
     let before = sandbox.engine().inspect_image(&config).await.is_ok();
     let (mut opts, _out) = options(
         ImageSource::parse(&reference).unwrap(),
