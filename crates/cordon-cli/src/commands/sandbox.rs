@@ -95,7 +95,7 @@ fn parse_cpus(value: &str) -> Result<f64, String> {
     let cpus: f64 = value
         .parse()
         .map_err(|_| format!("invalid CPU count {value:?}: expected a number such as 0.5 or 2"))?;
-    if !(cpus.is_finite() && cpus >= 0.01 && cpus <= 1024.0) {
+    if !(cpus.is_finite() && (0.01..=1024.0).contains(&cpus)) {
         return Err(format!(
             "CPU count {value:?} is out of range: use at least 0.01 and at most 1024"
         ));
