@@ -334,6 +334,7 @@ mod tests {
                 diff_id: format!("sha256:{layer:064}"),
             }),
             hidden_in_final_image: false,
+            also_in_layers: Vec::new(),
             sha256: String::new(),
             archive_member: None,
             matches: Vec::new(),

@@ -590,6 +590,7 @@ pub fn sample_malware() -> Vec<MalwareFinding> {
                 diff_id: format!("sha256:{}", "c".repeat(64)),
             }),
             hidden_in_final_image: false,
+            also_in_layers: Vec::new(),
             sha256: "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f".to_string(),
             archive_member: Some("eicar.com".to_string()),
             matches: vec![StringMatch {
@@ -612,6 +613,7 @@ pub fn sample_malware() -> Vec<MalwareFinding> {
                 diff_id: format!("sha256:{}", "d".repeat(64)),
             }),
             hidden_in_final_image: true,
+            also_in_layers: Vec::new(),
             sha256: "e".repeat(64),
             archive_member: None,
             matches: Vec::new(),
