@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 
 use cordon_match::match_packages;
 use cordon_model::{Ecosystem, Finding, FindingStatus, Package, Severity};
-use cordon_vulndb::{build, Database, SourceKind, SourceSpec};
+use cordon_vulndb::{Database, SourceKind};
+
+mod common;
+
+use common::package;
 
 fn vulndata(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,31 +17,16 @@ fn vulndata(relative: &str) -> PathBuf {
         .join(relative)
 }
 
-fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
-    Package {
-        name: name.to_string(),
-        version: version.to_string(),
-        source_name: None,
-        source_version: None,
-        ecosystem,
-        purl: format!("pkg:{}/{name}@{version}", ecosystem.purl_type()),
-        arch: None,
-        layer: None,
-        location: "test".to_string(),
-        dev: false,
-        direct: None,
-        licenses: Vec::new(),
-    }
-}
-
 fn database(dir: &Path, sources: &[(SourceKind, &str)]) -> Database {
-    let specs: Vec<SourceSpec> = sources
+    let paths: Vec<(SourceKind, PathBuf)> = sources
         .iter()
-        .map(|(kind, relative)| SourceSpec::path(*kind, vulndata(relative)))
+        .map(|(kind, relative)| (*kind, vulndata(relative)))
         .collect();
-    let output = dir.join("cordon.db");
-    build(&specs, &output).unwrap();
-    Database::open(&output).unwrap()
+    let borrowed: Vec<(SourceKind, &Path)> = paths
+        .iter()
+        .map(|(kind, path)| (*kind, path.as_path()))
+        .collect();
+    common::database(dir, &borrowed)
 }
 
 fn findings_for(db: &Database, package: Package) -> Vec<Finding> {
@@ -50,7 +39,7 @@ fn rustsec_duplicates_merge_under_cve() {
     // each fixed in 0.35.2 on the 0.35 line.
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), &[(SourceKind::Osv, "osv/crates.io/all.zip")]);
-    let findings = findings_for(&db, package(Ecosystem::Cargo, "wasmtime", "0.35.0"));
+    let findings = findings_for(&db, package(Ecosystem::Cargo, "wasmtime", "0.35.0", None));
 
     let cve: Vec<&Finding> = findings
         .iter()
@@ -90,7 +79,7 @@ fn shared_alias_merges_transitively() {
     // 5.2.1) both list GHSA-5pr9-v234-jw36 for Zope 5.x.
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), &[(SourceKind::Osv, "osv/PyPI/all.zip")]);
-    let findings = findings_for(&db, package(Ecosystem::Pypi, "zope", "5.1"));
+    let findings = findings_for(&db, package(Ecosystem::Pypi, "zope", "5.1", None));
 
     let shared: Vec<&Finding> = findings
         .iter()
@@ -114,7 +103,7 @@ fn unrelated_advisories_stay_separate() {
     // Django 3.2 has many PYSEC advisories with distinct CVEs; none may merge.
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), &[(SourceKind::Osv, "osv/PyPI/all.zip")]);
-    let findings = findings_for(&db, package(Ecosystem::Pypi, "django", "3.2"));
+    let findings = findings_for(&db, package(Ecosystem::Pypi, "django", "3.2", None));
     assert!(findings.len() > 10, "{}", findings.len());
     assert!(findings
         .iter()
@@ -136,7 +125,7 @@ fn unrated_pysec_takes_alias_cvss() {
             (SourceKind::Cve5, "cve5/vulnrichment-subset.zip"),
         ],
     );
-    let findings = findings_for(&db, package(Ecosystem::Pypi, "django", "3.2"));
+    let findings = findings_for(&db, package(Ecosystem::Pypi, "django", "3.2", None));
     let finding = findings
         .iter()
         .find(|finding| finding.id == "PYSEC-2023-100")

@@ -5,36 +5,13 @@ use std::fs;
 use std::path::Path;
 
 use cordon_match::match_packages;
-use cordon_model::{Distro, Ecosystem, Finding, FindingStatus, Package};
-use cordon_vulndb::{build, Database, SourceKind, SourceSpec};
+use cordon_model::{Distro, Ecosystem, Finding, FindingStatus};
+use cordon_vulndb::SourceKind;
 use serde_json::json;
 
-fn package(ecosystem: Ecosystem, name: &str, version: &str, source: Option<&str>) -> Package {
-    Package {
-        name: name.to_string(),
-        version: version.to_string(),
-        source_name: source.map(str::to_string),
-        source_version: None,
-        ecosystem,
-        purl: format!("pkg:{}/{name}@{version}", ecosystem.purl_type()),
-        arch: None,
-        layer: None,
-        location: "test".to_string(),
-        dev: false,
-        direct: None,
-        licenses: Vec::new(),
-    }
-}
+mod common;
 
-fn database(dir: &Path, sources: &[(SourceKind, &Path)]) -> Database {
-    let specs: Vec<SourceSpec> = sources
-        .iter()
-        .map(|(kind, path)| SourceSpec::path(*kind, *path))
-        .collect();
-    let output = dir.join("cordon.db");
-    build(&specs, &output).expect("database builds");
-    Database::open(&output).expect("database opens")
-}
+use common::{database, package};
 
 fn alpine(version: &str) -> Distro {
     Distro {
