@@ -126,7 +126,7 @@ build_bullseye() {
   touch "$stamp"
 }
 
-# The virtualenv is reused while it holds the pinned moto version.
+# The virtualenv is reused while it contains the pinned moto version.
 install_moto() {
   local python=$moto_dir/bin/python
   if [ -x "$moto_dir/bin/moto_server" ] &&

@@ -6,7 +6,7 @@
 //! standard library). Byte 14 is the pointer size and byte 15 contains flags: bit 0 marks a
 //! big-endian binary, and bit 1 (Go 1.18 and later) marks inline strings. Inline, the
 //! Go version and the module information follow the header as two strings each prefixed
-//! with its length as an unsigned varint. Before Go 1.18 the header holds instead two
+//! with its length as an unsigned varint. Before Go 1.18 the header instead contains two
 //! pointers to Go string headers (data pointer and length), which are resolved through
 //! the ELF segments.
 //!

@@ -156,7 +156,7 @@ fn ignore_unfixed_drops_open_entries() {
 #[test]
 fn unrated_findings_warn_once() {
     // Without CVSS data every finding is Unknown, because the derived tracker urgency is
-    // always "not yet assigned"; the gate passes for lack of data and must say so.
+    // always "not yet assigned". The gate then passes for lack of data, so the scan warns.
     let dir = tempfile::tempdir().expect("temp dir");
     let tracker = vulndata("debian-derived/debian-tracker-derived.json");
     let db = build_db(

@@ -19,13 +19,13 @@ const QUEUED_CHUNKS: usize = 4;
 /// starting a thread costs more than it saves.
 pub(crate) const THREADED_HASH_MIN_BYTES: u64 = 4 << 20;
 
-/// A filled buffer: `data[..len]` holds stream bytes.
+/// A filled buffer, whose stream bytes are `data[..len]`.
 struct Chunk {
     data: Vec<u8>,
     len: usize,
 }
 
-/// Where the bytes of the stream are hashed.
+/// The place the stream's bytes are hashed: inline or on a hashing thread.
 enum Hasher<'scope> {
     Inline(Sha256),
     Thread {
@@ -156,7 +156,7 @@ impl<'scope, R: Read> LayerStream<'scope, R> {
         let previous = std::mem::replace(&mut self.chunk, chunk);
         self.chunk_start += previous.len as u64;
         self.pos = 0;
-        // A chunk the hashing thread still holds comes back through `recycled` instead.
+        // A chunk the hashing thread still uses comes back through `recycled` instead.
         if let Some(previous) = Arc::into_inner(previous) {
             if previous.data.len() == CHUNK_BYTES {
                 self.spare.push(previous.data);

@@ -35,10 +35,10 @@ pub enum MatchError {
 /// Findings and the problems met while matching.
 ///
 /// Findings of one package whose advisories share an id or alias, directly or through
-/// other findings, are merged into one finding: it is reported under the lowest CVE id of
-/// the group (else the lowest GHSA id, else the lowest id), lists every other id as an
-/// alias, takes the highest rated member's level and the lowest fixed version any member
-/// names, and joins the members' data sources and match reasons.
+/// other findings, are merged into one finding. It is reported under the lowest CVE id of
+/// the group (else the lowest GHSA id, else the lowest id) and lists every other id as an
+/// alias. It takes the highest rated member's level and the lowest fixed version any
+/// member names, and joins the members' data sources and match reasons.
 #[derive(Debug, Default)]
 pub struct MatchResult {
     /// Findings, sorted by severity (most severe first), then id and package.

@@ -68,10 +68,11 @@ fn connected_components(findings: &[Finding]) -> Vec<Vec<usize>> {
     components.into_values().collect()
 }
 
-/// Builds one finding from findings of the same vulnerability: the primary id from
-/// [`primary_id`], every other id as an alias, the level and rating of the highest rated
-/// member, the lowest fixed version any member names, and every member's data source and
-/// match reason.
+/// Builds one finding from findings of the same vulnerability.
+///
+/// The primary id comes from [`primary_id`] and every other id becomes an alias. The level
+/// and rating are the highest rated member's, the fixed version is the lowest any member
+/// names, and every member's data source and match reason are kept.
 fn merge(members: &[&Finding]) -> Option<Finding> {
     let (first, rest) = members.split_first()?;
     if rest.is_empty() {

@@ -45,7 +45,7 @@ pub enum IgnoreFileError {
     },
 }
 
-/// Which layer an entry applies to: its index (0 for the base layer) or its diff_id.
+/// Layer an entry applies to: its index (0 for the base layer) or its diff_id.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum LayerSelector {
@@ -121,7 +121,7 @@ pub struct IgnoreEntry {
     path: Option<PathGlob>,
     /// Layer the finding must come from.
     pub layer: Option<LayerSelector>,
-    /// Why the finding is accepted; required.
+    /// Reason the finding is accepted. It is required.
     pub reason: String,
     /// Last day (UTC) on which the entry applies, `YYYY-MM-DD`.
     #[serde(default, deserialize_with = "deserialize_date")]

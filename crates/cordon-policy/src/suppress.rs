@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 use crate::ignore::{IgnoreEntry, IgnoreFile};
 use crate::vex::{VexDocument, VexStatement, VexStatus};
 
-/// What suppressed a finding.
+/// The ignore entry or VEX statement that suppressed a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "kebab-case")]
 pub enum Suppression {
@@ -116,9 +116,9 @@ impl Suppressions {
     /// before `today` no longer apply and produce a warning.
     ///
     /// An ignore entry wins over a VEX statement. Among VEX statements that name the
-    /// finding's vulnerability and package, the one with the latest timestamp decides
-    /// (a statement without one inherits its document's); on equal or missing
-    /// timestamps, the later one in command-line and document order decides. Only
+    /// finding's vulnerability and package, the one with the latest timestamp decides, and
+    /// a statement without one inherits its document's. On equal or missing timestamps,
+    /// the later one in command-line and document order decides. Only
     /// `not_affected` and `fixed` suppress.
     pub fn apply(
         &self,

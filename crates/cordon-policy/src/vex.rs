@@ -176,7 +176,7 @@ impl VexDocument {
     ///
     /// Products are matched by package URL, from a product's `@id` or
     /// `identifiers.purl` and from those of its subcomponents.
-    // NOTE: a product that has subcomponents usually names the image itself; it is not
+    // NOTE: A product that has subcomponents usually names the image itself. It is not
     // compared with the scanned image, because the caller chose the document for it.
     pub fn parse(path: &Path, text: &str) -> Result<VexDocument, VexError> {
         let invalid = |line: usize, message: String| VexError::Invalid {

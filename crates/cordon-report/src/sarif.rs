@@ -291,7 +291,8 @@ mod tests {
         ];
         for (severity, low, high) in bands {
             let score: f64 = band_midpoint(severity).unwrap().parse().unwrap();
-            assert!(score >= low && score <= high, "{severity}: {score}");
+            assert!(score >= low, "{severity}: {score} below {low}");
+            assert!(score <= high, "{severity}: {score} above {high}");
         }
     }
 

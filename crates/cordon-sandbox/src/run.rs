@@ -518,8 +518,8 @@ impl<E: Engine> Sandbox<E> {
         };
         // Docker copies an image directory into its new volume with its owner and mode, and a
         // volume for a directory the image lacks starts as root's 0755. Without the volumes
-        // both directories are memory file systems with mode 1777: Docker mounts one at
-        // /dev/shm whatever the image has there (some base images ship /dev/shm as 0755), and
+        // both directories are memory file systems with mode 1777. Docker mounts one at
+        // /dev/shm whatever the image has there (some base images ship /dev/shm as 0755).
         // gVisor mounts one at /tmp when the image's /tmp is empty. The volumes get that mode
         // in the same cases, so non-root processes can write there as they could without them.
         let lower = created

@@ -19,7 +19,7 @@ pub const DEFAULT_DEBIAN_URL: &str = "https://security-tracker.debian.org/tracke
 pub const DEFAULT_ALPINE_BASE_URL: &str = "https://secdb.alpinelinux.org";
 /// NVD's JSON 2.0 data feeds, with one `nvdcve-2.0-<YEAR>.json.gz` per CVE year.
 pub const DEFAULT_NVD_BASE_URL: &str = "https://nvd.nist.gov/feeds/json/cve/2.0";
-/// First year of NVD's yearly feeds; the 2002 feed also holds the CVEs of 1999 to 2001.
+/// First year of NVD's yearly feeds; the 2002 feed also contains the CVEs of 1999 to 2001.
 pub const NVD_FIRST_YEAR: i32 = 2002;
 
 /// Feeds and URLs of an update.

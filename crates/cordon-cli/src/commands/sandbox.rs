@@ -238,8 +238,8 @@ mod tests {
         assert!(parse_duration("3h").is_err());
     }
 
-    /// The corpus image that has files only (no ENTRYPOINT, no CMD), or nothing when the
-    /// machine cannot run the sandbox and `CORDON_REQUIRE_E2E` is unset.
+    /// Returns the corpus image that has files only (no ENTRYPOINT, no CMD), or `None` when
+    /// the machine cannot run the sandbox and `CORDON_REQUIRE_E2E` is unset.
     fn commandless_image() -> Option<PathBuf> {
         let dir = std::env::var_os("CORDON_CORPUS_DIR")
             .map(PathBuf::from)
